@@ -1,0 +1,75 @@
+"""Mall: a multi-tenant hosted shopping mall. ``create_app`` builds the Flask app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, load_config
+
+# Blueprints, in registration order: (module, attribute). Imported inside
+# create_app so that importing ``mall`` pulls in no domain.
+BLUEPRINTS: tuple[tuple[str, str], ...] = (
+    ("tenants.views", "bp"),
+    ("mall.pages.views", "bp"),
+    ("mall.storefront.views", "bp"),
+)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app for ``config`` (default: from the environment, ``MALL_ENV``)."""
+    config = config or load_config()
+    config.validate()
+    app = Flask(__name__, instance_path=str(Path(config.INSTANCE_PATH)))
+    app.config.from_object(config)
+    _configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from mall import cli, errors, security
+    from tenants.resolution import ShopHostMiddleware, leave_shop
+
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    app.teardown_request(leave_shop)
+    _register_template_helpers(app)
+    app.wsgi_app = ShopHostMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from mall import jobs  # noqa: F401  (job models and session hooks)
+    from mall.extensions import csrf, db, limiter, migrate
+    from tenants import guard, models  # noqa: F401  (tenant models and the ORM guard)
+
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Database errors must never carry row values (personal data) into logs.
+    options.setdefault("hide_parameters", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    # login_manager is bound by the accounts domain, together with its user loader.
+    jobs.use_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module_name, attribute in BLUEPRINTS:
+        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def helpers() -> dict:
+        return {"has_endpoint": lambda name: name in app.view_functions}

@@ -1,0 +1,1 @@
+"""Mall-wide pages: home, search, privacy, health."""

@@ -1,0 +1,78 @@
+"""Platform tables that describe the tenants themselves."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mall.db import PlatformModel, Timestamped
+from mall.extensions import db
+
+
+class TenantStatus(StrEnum):
+    """Where a shop is in its life: only ``active`` shops sell."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class Tenant(PlatformModel, Timestamped, db.Model):
+    """A member shop of the mall."""
+
+    __tablename__ = "tenants"
+
+    slug: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[TenantStatus] = mapped_column(
+        sa.Enum(
+            TenantStatus,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=TenantStatus.PENDING,
+    )
+    # The platform's commission on this shop's sales, in basis points (1000 = 10%).
+    commission_rate_bp: Mapped[int] = mapped_column(default=1000)
+
+    domains: Mapped[list[TenantDomain]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # The mall's shop lists filter by status and show the newest first.
+        sa.Index("ix_tenants_status_created_at", "status", "created_at"),
+        sa.CheckConstraint(
+            "commission_rate_bp >= 0 AND commission_rate_bp <= 10000", name="commission_rate_range"
+        ),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """True when the storefront sells."""
+        return self.status is TenantStatus.ACTIVE
+
+    @property
+    def admin_is_read_only(self) -> bool:
+        """A suspended or closed shop's back office can look but not change."""
+        return self.status in (TenantStatus.SUSPENDED, TenantStatus.CLOSED)
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug} {self.status}>"
+
+
+class TenantDomain(PlatformModel, Timestamped, db.Model):
+    """A custom host name (``shop.example.com``) mapped to a shop."""
+
+    __tablename__ = "tenant_domains"
+
+    host: Mapped[str] = mapped_column(sa.String(253), unique=True)
+    tenant_id: Mapped[UUID] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    tenant: Mapped[Tenant] = relationship(back_populates="domains")

@@ -1,0 +1,105 @@
+"""Shop services: create shops, change their status, list them for the mall."""
+
+from __future__ import annotations
+
+import re
+import sqlalchemy as sa
+
+from mall.extensions import db
+from mall.pagination import Page
+from tenants.models import Tenant, TenantDomain, TenantStatus
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+RESERVED_SLUGS = frozenset(
+    {"admin", "api", "www", "mail", "static", "shop", "shops", "cart", "checkout", "account",
+     "accounts", "search", "help", "support", "mall", "healthz", "privacy", "login", "logout"}
+)
+
+
+class ShopError(ValueError):
+    """A shop request that cannot be carried out; the message says why."""
+
+
+def validate_slug(slug: str) -> str:
+    """Return the normalised slug, or raise ShopError saying what is wrong."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        raise ShopError(
+            "A shop address uses 3–63 lower-case letters, digits and hyphens, "
+            "and starts and ends with a letter or digit."
+        )
+    if slug in RESERVED_SLUGS:
+        raise ShopError(f"“{slug}” is reserved; please choose another shop address.")
+    return slug
+
+
+def create_shop(
+    slug: str,
+    *,
+    name: str,
+    description: str = "",
+    status: TenantStatus = TenantStatus.PENDING,
+    commission_rate_bp: int = 1000,
+) -> Tenant:
+    """Create a shop; raises ShopError for a bad or taken slug."""
+    slug = validate_slug(slug)
+    if db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise ShopError(f"The shop address “{slug}” is taken.")
+    shop = Tenant(
+        slug=slug,
+        name=name.strip(),
+        description=description.strip(),
+        status=status,
+        commission_rate_bp=commission_rate_bp,
+    )
+    db.session.add(shop)
+    db.session.flush()
+    return shop
+
+
+def set_status(shop: Tenant, status: TenantStatus) -> Tenant:
+    """Move a shop to ``status`` (repeating the current status changes nothing)."""
+    if shop.status is not status:
+        shop.status = status
+        db.session.flush()
+    return shop
+
+
+def add_domain(shop: Tenant, host: str) -> TenantDomain:
+    """Map a custom host name to ``shop``."""
+    host = host.strip().lower().rstrip(".")
+    if not host or "/" in host or " " in host:
+        raise ShopError("Give a host name such as shop.example.com.")
+    existing = db.session.scalar(sa.select(TenantDomain).where(TenantDomain.host == host))
+    if existing is not None:
+        if existing.tenant_id == shop.id:
+            return existing
+        raise ShopError(f"{host} already belongs to another shop.")
+    domain = TenantDomain(host=host, tenant=shop)
+    db.session.add(domain)
+    db.session.flush()
+    return domain
+
+
+def active_shops(*, page: int = 1, per_page: int = 24, query: str | None = None) -> Page:
+    """Active shops, newest first, optionally matching ``query`` in name or slug."""
+    page = max(1, page)
+    condition = Tenant.status == TenantStatus.ACTIVE
+    if query:
+        pattern = f"%{_escape_like(query.strip().lower())}%"
+        condition = condition & (
+            sa.func.lower(Tenant.name).like(pattern, escape="\\") | Tenant.slug.like(pattern, escape="\\")
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Tenant).where(condition))
+    items = db.session.scalars(
+        sa.select(Tenant)
+        .where(condition)
+        .order_by(Tenant.created_at.desc(), Tenant.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(items), page=page, per_page=per_page, total=total or 0)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
