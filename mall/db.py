@@ -6,6 +6,7 @@ hand-written migrations name things the same way on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -54,6 +55,20 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_manual_transactions(dbapi_connection: object, connection_record: object) -> None:
+    """Let SQLAlchemy, not pysqlite, begin SQLite transactions (SAVEPOINTs work then)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+@sa.event.listens_for(sa.Engine, "begin")
+def _sqlite_begin(connection: sa.Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
 
 
 class Base(DeclarativeBase):

@@ -121,6 +121,7 @@ def sync_database_scope() -> None:
 
     if not db.session.registry.has():
         return
-    session = db.session()
-    if session.in_transaction():
-        set_database_scope(session.connection())
+    transaction = db.session().get_transaction()
+    # A failed transaction is rolled back before reuse, and after_begin sets the scope then.
+    if transaction is not None and transaction.is_active:
+        set_database_scope(db.session.connection())

@@ -14,8 +14,10 @@ from alembic.operations import MigrateOperation, Operations
 
 POLICY_NAME = "tenant_isolation"
 # '' (no tenant) makes NULLIF yield NULL, which matches no row: fail closed.
+# '*' is stripped before the cast too: PostgreSQL may evaluate both sides of
+# the OR, and '*'::uuid would raise instead of matching every shop.
 POLICY_PREDICATE = (
-    "tenant_id = NULLIF(current_setting('mall.tenant_id', true), '')::uuid "
+    "tenant_id = NULLIF(NULLIF(current_setting('mall.tenant_id', true), ''), '*')::uuid "
     "OR current_setting('mall.tenant_id', true) = '*'"
 )
 

@@ -1,0 +1,241 @@
+"""Fixtures: one app and schema per backend per session, a savepoint per test.
+
+Every database test runs on SQLite and, when ``MALL_TEST_DATABASE_URL`` is set,
+on PostgreSQL as the non-owner app role (the schema is built by migrations
+run as the owner, ``MALL_TEST_MIGRATION_DATABASE_URL``). Redis tests run when
+``MALL_TEST_REDIS_URL`` is set. With ``MALL_REQUIRE_FULL_SUITE=1`` (CI) a
+skipped PostgreSQL, Redis or browser test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from config import TestingConfig
+from mall import create_app
+from mall.extensions import db
+from tenants.models import Tenant, TenantStatus
+from tenants.rls import enable_statements
+from tenants.services import create_shop
+from tests.support.models import SUPPORT_TABLES, SupportBase
+
+PG_URL = os.environ.get("MALL_TEST_DATABASE_URL")
+PG_MIGRATION_URL = os.environ.get("MALL_TEST_MIGRATION_DATABASE_URL") or PG_URL
+REDIS_URL = os.environ.get("MALL_TEST_REDIS_URL")
+REQUIRE_FULL_SUITE = os.environ.get("MALL_REQUIRE_FULL_SUITE") == "1"
+BACKENDS = ("sqlite", "postgresql")
+
+
+# ---------------------------------------------------------------- app and schema
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("PostgreSQL suite: set MALL_TEST_DATABASE_URL (see .ci/run)")
+    return request.param
+
+
+def make_test_app(backend: str, instance_path, **environ: str):
+    """A fresh app on an empty, migrated database of ``backend``."""
+    if backend == "sqlite":
+        url = f"sqlite:///{instance_path / 'test.db'}"
+        migration_url = url
+    else:
+        url, migration_url = PG_URL, PG_MIGRATION_URL
+        reset_postgres_schema(migration_url, app_role=sa.make_url(url).username)
+    config = TestingConfig(
+        {"MALL_DATABASE_URL": url, "MALL_MIGRATION_DATABASE_URL": migration_url, **environ},
+        instance_path=instance_path,
+    )
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        create_support_tables(migration_url, app_role=sa.make_url(url).username)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    return make_test_app(backend, tmp_path_factory.mktemp(f"instance-{backend}"))
+
+
+def reset_postgres_schema(owner_url: str, *, app_role: str | None) -> None:
+    """Drop and recreate the public schema as the owner, so migrations start empty."""
+    engine = sa.create_engine(_psycopg(owner_url))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+        if app_role:
+            connection.execute(sa.text(f'GRANT USAGE ON SCHEMA public TO "{app_role}"'))
+    engine.dispose()
+
+
+def create_support_tables(owner_url: str, *, app_role: str | None) -> None:
+    """Create the test-only tenant tables with the same RLS as real ones."""
+    engine = sa.create_engine(_psycopg(owner_url))
+    with engine.begin() as connection:
+        SupportBase.metadata.create_all(connection, tables=SUPPORT_TABLES)
+        if connection.dialect.name == "postgresql":
+            for table in SUPPORT_TABLES:
+                for statement in enable_statements(table.name):
+                    connection.execute(sa.text(statement))
+            if app_role:
+                connection.execute(
+                    sa.text(
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                        f'TO "{app_role}"'
+                    )
+                )
+    engine.dispose()
+
+
+def _psycopg(url: str) -> str:
+    from config import normalise_database_url
+
+    return normalise_database_url(url) or url
+
+
+# ---------------------------------------------------------------- per-test transaction
+
+
+@pytest.fixture
+def database(app) -> Iterator[sa.Connection]:
+    """One connection in an outer transaction; every session commits to savepoints in it."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session.remove()
+        db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield connection
+        finally:
+            db.session.remove()
+            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def app_ctx(app, database):
+    """An app context bound to the per-test transaction."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app, database):
+    return app.test_client()
+
+
+# ---------------------------------------------------------------- factories
+
+
+@pytest.fixture
+def make_shop(app_ctx):
+    counter = iter(range(1, 10_000))
+
+    def make(slug: str | None = None, *, status: TenantStatus = TenantStatus.ACTIVE, **kw) -> Tenant:
+        n = next(counter)
+        shop = create_shop(
+            slug or f"shop-{n:04d}", name=kw.pop("name", f"Shop {n}"), status=status, **kw
+        )
+        db.session.commit()
+        return shop
+
+    return make
+
+
+@pytest.fixture
+def shop_a(make_shop) -> Tenant:
+    return make_shop("shop-a", name="Shop A")
+
+
+@pytest.fixture
+def shop_b(make_shop) -> Tenant:
+    return make_shop("shop-b", name="Shop B")
+
+
+# ---------------------------------------------------------------- query counting
+
+
+@dataclass
+class QueryCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(database):
+    """``with count_queries() as q: …`` then ``q.count`` (set_config calls excluded)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if "set_config('mall.tenant_id'" not in statement and "SAVEPOINT" not in statement:
+                counter.statements.append(statement)
+
+        event.listen(database, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(database, "before_cursor_execute", record)
+
+    return counting
+
+
+# ---------------------------------------------------------------- redis
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        pytest.skip("Redis suite: set MALL_TEST_REDIS_URL (see .ci/run)")
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+    return REDIS_URL
+
+
+# ---------------------------------------------------------------- CI: nothing skipped
+
+FULL_SUITE_MARKS = ("postgresql", "redis", "e2e", "chromium")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if not REQUIRE_FULL_SUITE:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    missing = [
+        report.nodeid
+        for report in skipped
+        if any(mark in (report.nodeid + str(report.longrepr)).lower() for mark in FULL_SUITE_MARKS)
+    ]
+    session.config._mall_skipped_required = missing
+    if missing and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    missing = getattr(config, "_mall_skipped_required", [])
+    if missing:
+        terminalreporter.section("full suite required (MALL_REQUIRE_FULL_SUITE=1)")
+        terminalreporter.write_line(
+            f"FAILED: {len(missing)} PostgreSQL/Redis/browser test(s) were skipped:"
+        )
+        for nodeid in missing[:20]:
+            terminalreporter.write_line(f"  {nodeid}")
