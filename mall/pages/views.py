@@ -21,6 +21,7 @@ def home() -> ResponseReturnValue:
 
 
 @bp.get("/search")
+@limiter.limit("60/minute")
 def search() -> ResponseReturnValue:
     """Search the mall (shops by name for now; products join when the catalog lands)."""
     query = (request.args.get("q") or "").strip()[:200]

@@ -1,0 +1,122 @@
+"""Which shop a request is for: path, subdomain, custom domain; status pages."""
+
+from __future__ import annotations
+
+import pytest
+from mall.extensions import db
+from tenants.context import current_tenant_id
+from tenants.models import TenantStatus
+from tenants.services import add_domain, set_status
+
+
+@pytest.fixture
+def probe_app(app):
+    """The app, with the test-only probe admin blueprint (tests/support/probe.py)."""
+    assert "probe_admin" in app.blueprints
+    return app
+
+
+def title(response) -> str:
+    text = response.get_data(as_text=True)
+    return text.split("<title>", 1)[1].split("</title>", 1)[0] if "<title>" in text else text
+
+
+def test_shop_by_path(client, shop_a):
+    response = client.get("/shop/shop-a/")
+    assert response.status_code == 200
+    assert "Shop A" in title(response)
+
+
+def test_shop_by_path_is_case_insensitive(client, shop_a):
+    assert client.get("/shop/SHOP-A/").status_code == 200
+
+
+def test_shop_by_subdomain(client, shop_a):
+    response = client.get("/", headers={"Host": "shop-a.mall.test"})
+    assert response.status_code == 200
+    assert "Shop A" in title(response)
+
+
+def test_shop_by_custom_domain(client, shop_a):
+    add_domain(shop_a, "Shop-A.Example.")
+    db.session.commit()
+    response = client.get("/", headers={"Host": "shop-a.example"})
+    assert response.status_code == 200
+    assert "Shop A" in title(response)
+
+
+def test_mall_pages_still_answer_on_a_shop_host(client, shop_a):
+    response = client.get("/privacy", headers={"Host": "shop-a.mall.test"})
+    assert response.status_code == 200
+    assert "Privacy" in title(response)
+
+
+def test_a_shop_host_serves_only_that_shop(client, shop_a, shop_b):
+    response = client.get("/shop/shop-b/", headers={"Host": "shop-a.mall.test"})
+    assert response.status_code == 404
+
+
+def test_mall_host_and_unknown_hosts_serve_the_mall(client, shop_a):
+    for host in ("mall.test", "www.mall.test", "127.0.0.1:5000", "unknown.example"):
+        response = client.get("/", headers={"Host": host})
+        assert response.status_code == 200, host
+        assert "Welcome" in title(response), host
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [("/shop/no-such-shop/", None), ("/", "no-such-shop.mall.test")],
+)
+def test_unknown_shop_is_404(client, url, host):
+    response = client.get(url, headers={"Host": host} if host else {})
+    assert response.status_code == 404
+    assert "Page not found" in title(response)
+
+
+def test_pending_shop_storefront_is_404(client, make_shop):
+    make_shop("not-yet", status=TenantStatus.PENDING)
+    assert client.get("/shop/not-yet/").status_code == 404
+
+
+def test_closed_shop_storefront_is_404(client, make_shop):
+    make_shop("gone-shop", status=TenantStatus.CLOSED)
+    assert client.get("/shop/gone-shop/").status_code == 404
+    assert client.get("/", headers={"Host": "gone-shop.mall.test"}).status_code == 404
+
+
+def test_suspended_shop_shows_temporarily_closed(client, make_shop):
+    make_shop("paused-shop", name="Paused Shop", status=TenantStatus.SUSPENDED)
+    response = client.get("/shop/paused-shop/")
+    assert response.status_code == 503
+    assert "Paused Shop is temporarily closed" in response.get_data(as_text=True)
+
+
+def test_request_runs_in_the_shops_tenant_context(probe_app, client, shop_a):
+    response = client.get("/shop/shop-a/admin/probe/")
+    assert response.json == {"shop": "shop-a", "tenant_id": str(shop_a.id)}
+    assert current_tenant_id() is None  # and leaves it afterwards
+
+
+@pytest.mark.parametrize("status", [TenantStatus.SUSPENDED, TenantStatus.CLOSED])
+def test_admin_of_suspended_or_closed_shop_is_read_only(probe_app, client, shop_a, status):
+    probe_app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        set_status(shop_a, status)
+        db.session.commit()
+        assert client.get("/shop/shop-a/admin/probe/").status_code == 200
+        response = client.post("/shop/shop-a/admin/probe/")
+        assert response.status_code == 403
+        assert "read-only" in response.get_data(as_text=True)
+    finally:
+        probe_app.config["WTF_CSRF_ENABLED"] = True
+
+
+def test_admin_of_active_and_pending_shops_accepts_changes(probe_app, client, shop_a):
+    probe_app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        for status in (TenantStatus.ACTIVE, TenantStatus.PENDING):
+            set_status(shop_a, status)
+            db.session.commit()
+            assert client.post("/shop/shop-a/admin/probe/").status_code == 200
+    finally:
+        probe_app.config["WTF_CSRF_ENABLED"] = True
