@@ -142,12 +142,17 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     REQUIRED = {
-        "MALL_SECRET_KEY": ("SECRET_KEY", "a long random value, e.g. "
-                            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"),
+        "MALL_SECRET_KEY": (
+            "SECRET_KEY",
+            "a long random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        ),
         "MALL_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", "the PostgreSQL URL of the app role"),
         "MALL_REDIS_URL": ("REDIS_URL", "the Redis URL for jobs and rate limits"),
-        "MALL_MASTER_KEYS": ("MASTER_KEYS", "versioned master keys, e.g. '1:<base64 of 32 "
-                             "random bytes>'"),
+        "MALL_MASTER_KEYS": (
+            "MASTER_KEYS",
+            "versioned master keys, e.g. '1:<base64 of 32 random bytes>'",
+        ),
         "MALL_KEYSTORE_URL": ("KEYSTORE_URL", "the URL of the key store database"),
         "MALL_BASE_DOMAIN": ("BASE_DOMAIN", "the mall's domain, e.g. mall.example.com"),
         "SMTP_URL": ("SMTP_URL", "the SMTP server, e.g. smtp://user:pass@host:587?tls=starttls"),

@@ -41,7 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from mall import jobs  # noqa: F401  (job models and session hooks)
+    from mall import jobs
     from mall.extensions import csrf, db, limiter, migrate
     from tenants import guard, models  # noqa: F401  (tenant models and the ORM guard)
 
@@ -66,7 +66,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
 
 
 def _register_template_helpers(app: Flask) -> None:

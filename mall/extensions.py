@@ -23,7 +23,9 @@ class MallSession(FlaskSession):
     (a savepoint per test); Flask-SQLAlchemy alone would pick the engine.
     """
 
-    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
+    def get_bind(
+        self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any
+    ) -> Any:
         if bind is None and isinstance(self.bind, sa.Connection):
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)

@@ -115,5 +115,7 @@ def _check_write(obj: TenantScoped, scope: object) -> None:
 
 
 @event.listens_for(Session, "after_begin")
-def _scope_new_transaction(session: Session, transaction: object, connection: sa.Connection) -> None:
+def _scope_new_transaction(
+    session: Session, transaction: object, connection: sa.Connection
+) -> None:
     set_database_scope(connection)

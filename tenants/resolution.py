@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, g, render_template, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from mall.extensions import db
@@ -136,11 +136,9 @@ class ShopHostMiddleware:
             return True
         adapter = self.app.url_map.bind_to_environ(environ)
         try:
-            endpoint, _ = adapter.match(path, method=environ.get("REQUEST_METHOD", "GET"))
-        except RequestRedirect:
-            return False
+            adapter.match(path, method=environ.get("REQUEST_METHOD", "GET"))
         except NotFound:
             return True
-        except Exception:  # MethodNotAllowed and the like: the mall route answers
-            return False
-        return False if endpoint else True
+        except (RequestRedirect, MethodNotAllowed):
+            return False  # the mall's own route answers (with its redirect or 405)
+        return False

@@ -25,9 +25,7 @@ class TenantScoped:
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-99)
 
 
-def tenant_fk(
-    columns: Sequence[str], target: str, **kwargs: object
-) -> sa.ForeignKeyConstraint:
+def tenant_fk(columns: Sequence[str], target: str, **kwargs: object) -> sa.ForeignKeyConstraint:
     """A foreign key to another tenant table that includes ``tenant_id``."""
     return sa.ForeignKeyConstraint(
         ["tenant_id", *columns], [f"{target}.tenant_id", f"{target}.id"], **kwargs

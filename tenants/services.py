@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 import sqlalchemy as sa
 
 from mall.extensions import db
@@ -11,8 +12,27 @@ from tenants.models import Tenant, TenantDomain, TenantStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
-    {"admin", "api", "www", "mail", "static", "shop", "shops", "cart", "checkout", "account",
-     "accounts", "search", "help", "support", "mall", "healthz", "privacy", "login", "logout"}
+    {
+        "admin",
+        "api",
+        "www",
+        "mail",
+        "static",
+        "shop",
+        "shops",
+        "cart",
+        "checkout",
+        "account",
+        "accounts",
+        "search",
+        "help",
+        "support",
+        "mall",
+        "healthz",
+        "privacy",
+        "login",
+        "logout",
+    }
 )
 
 
@@ -25,7 +45,7 @@ def validate_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not SLUG_PATTERN.match(slug):
         raise ShopError(
-            "A shop address uses 3–63 lower-case letters, digits and hyphens, "
+            "A shop address uses 3 to 63 lower-case letters, digits and hyphens, "
             "and starts and ends with a letter or digit."
         )
     if slug in RESERVED_SLUGS:
@@ -88,7 +108,8 @@ def active_shops(*, page: int = 1, per_page: int = 24, query: str | None = None)
     if query:
         pattern = f"%{_escape_like(query.strip().lower())}%"
         condition = condition & (
-            sa.func.lower(Tenant.name).like(pattern, escape="\\") | Tenant.slug.like(pattern, escape="\\")
+            sa.func.lower(Tenant.name).like(pattern, escape="\\")
+            | Tenant.slug.like(pattern, escape="\\")
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Tenant).where(condition))
     items = db.session.scalars(

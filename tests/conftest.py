@@ -144,7 +144,9 @@ def client(app, database):
 def make_shop(app_ctx):
     counter = iter(range(1, 10_000))
 
-    def make(slug: str | None = None, *, status: TenantStatus = TenantStatus.ACTIVE, **kw) -> Tenant:
+    def make(
+        slug: str | None = None, *, status: TenantStatus = TenantStatus.ACTIVE, **kw
+    ) -> Tenant:
         n = next(counter)
         shop = create_shop(
             slug or f"shop-{n:04d}", name=kw.pop("name", f"Shop {n}"), status=status, **kw

@@ -220,9 +220,9 @@ def test_rls_refuses_raw_insert_for_another_shop(postgres_only, shop_a, shop_b):
         "INSERT INTO test_shelves (tenant_id, id, name) VALUES (:tenant, gen_random_uuid(), 'Raw')"
     )
     with tenant_context(shop_a):
-        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
-            with db.session.begin_nested():
-                db.session.execute(statement, {"tenant": shop_b.id})
+        refused = pytest.raises(sa.exc.ProgrammingError, match="row-level security")
+        with refused, db.session.begin_nested():
+            db.session.execute(statement, {"tenant": shop_b.id})
         with db.session.begin_nested():  # the same insert for its own shop is fine
             db.session.execute(statement, {"tenant": shop_a.id})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mall.extensions import db
 from tenants.context import current_tenant_id
 from tenants.models import TenantStatus
