@@ -73,7 +73,9 @@ def run_migrations_online():
             # FORCE ROW LEVEL SECURITY binds the owner too: data migrations see every shop.
             connection.execute(sa.text("SELECT set_config('mall.tenant_id', '*', false)"))
             connection.commit()
-        configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+        sqlite = connection.dialect.name == "sqlite"
+        # mall.db makes SQLAlchemy issue BEGIN on SQLite, so its DDL is transactional too.
+        configure(connection=connection, render_as_batch=sqlite, transactional_ddl=True)
         with context.begin_transaction():
             context.run_migrations()
 
