@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,34 @@ QUEUES = ("default", "mail", "maintenance")
 
 _registry: dict[str, JobSpec] = {}
 _job_app: Flask | None = None
+
+
+@dataclass(frozen=True)
+class TenantScopeHooks:
+    """How jobs read and enter a shop's context; registered by the tenancy layer.
+
+    Mall core cannot import ``tenants`` (a higher layer), so ``tenants.context``
+    hands these over when it is imported.
+    """
+
+    current_tenant_id: Callable[[], UUID | None]
+    enter_tenant: Callable[[UUID], AbstractContextManager]
+    leave_all: Callable[[], AbstractContextManager]
+
+
+def _tenancy_missing(*_: object) -> AbstractContextManager:
+    raise RuntimeError("the tenancy layer is not loaded: import tenants.context")
+
+
+_tenant_hooks = TenantScopeHooks(
+    current_tenant_id=lambda: None, enter_tenant=_tenancy_missing, leave_all=nullcontext
+)
+
+
+def register_tenant_scope(hooks: TenantScopeHooks) -> None:
+    """Called once by ``tenants.context``."""
+    global _tenant_hooks
+    _tenant_hooks = hooks
 
 
 @dataclass(frozen=True)
@@ -89,15 +118,13 @@ def job(queue: str = DEFAULT_QUEUE, retries: int = len(RETRY_INTERVALS)) -> Call
 
 def enqueue_after_commit(func: Callable[..., Any], *ids: JobArg, queue: str | None = None) -> None:
     """Run ``func(*ids)`` in the current shop's context once this transaction commits."""
-    from tenants.context import current_tenant_id
-
     spec = _spec_for(func)
     for value in ids:
         if isinstance(value, bool) or not isinstance(value, UUID | int | str):
             raise TypeError(f"job arguments are ids, not {type(value).__name__}")
         if isinstance(value, str) and len(value) > 100:
             raise TypeError("job arguments are ids; long strings are refused")
-    tenant_id = current_tenant_id()
+    tenant_id = _tenant_hooks.current_tenant_id()
     pending = PendingJob(
         ref=spec.ref,
         tenant_id=str(tenant_id) if tenant_id else None,
@@ -168,29 +195,24 @@ def run_job(
     ref: str,
     tenant_id: str | None,
     *args: str | int,
-    queue: str = DEFAULT_QUEUE,
+    queue: str | None = None,
     app: Flask | None = None,
 ) -> Any:
     """Run one job: fresh app context, the job's shop context, one commit."""
-    from tenants.context import no_tenant, tenant_context
-
     app = app or (current_app._get_current_object() if has_app_context() else _job_app)
     if app is None:
         raise RuntimeError("no Flask app to run jobs with: call mall.jobs.use_app(app)")
     spec = _registry.get(ref) or _import_job(ref)
-    with app.app_context(), no_tenant():
+    scope = _tenant_hooks.enter_tenant(UUID(tenant_id)) if tenant_id else nullcontext()
+    with app.app_context(), _tenant_hooks.leave_all():
         try:
-            if tenant_id:
-                with tenant_context(UUID(tenant_id)):
-                    result = spec.func(*args)
-                    db.session.commit()
-            else:
+            with scope:
                 result = spec.func(*args)
                 db.session.commit()
         except Exception as error:
             db.session.rollback()
             log.exception("job %s failed (tenant %s)", ref, tenant_id)
-            record_failure(ref, queue, tenant_id, args, error)
+            record_failure(ref, queue or spec.queue, tenant_id, args, error)
             raise
         finally:
             db.session.remove()

@@ -18,6 +18,8 @@ from uuid import UUID
 
 from flask import has_app_context
 
+from mall.jobs import TenantScopeHooks, register_tenant_scope
+
 if TYPE_CHECKING:
     from tenants.models import Tenant
 
@@ -110,6 +112,13 @@ def no_tenant() -> Iterator[None]:
     finally:
         _tenant.reset(tenant_token)
         _scope.reset(scope_token)
+
+
+register_tenant_scope(
+    TenantScopeHooks(
+        current_tenant_id=current_tenant_id, enter_tenant=tenant_context, leave_all=no_tenant
+    )
+)
 
 
 def sync_database_scope() -> None:
