@@ -148,3 +148,5 @@ def test_rq_job_arguments_hold_ids_only(rq_app, shop_a, shelf):
         db.session.commit()
     [queued] = rq_queue(rq_app, "default").get_jobs()
     assert queued.args == ("tests.support.jobs:rename_shelf", str(shop_a.id), str(shelf), "Shown")
+    assert queued.retries_left == 3
+    assert queued.retry_intervals == [10, 60, 300]

@@ -256,3 +256,15 @@ def test_rls_setting_is_transaction_local(postgres_only, app, shop_a):
             "",
             None,
         )
+
+
+def test_rls_follows_every_context_switch_inside_one_transaction(
+    postgres_only, shop_a, shop_b, library
+):
+    raw_titles = sa.text("SELECT title FROM test_books ORDER BY title")
+    with tenant_context(shop_a):
+        assert db.session.scalars(raw_titles).all() == ["shop-a one", "shop-a two"]
+        with tenant_context(shop_b):
+            assert db.session.scalars(raw_titles).all() == ["shop-b one", "shop-b two"]
+        assert db.session.scalars(raw_titles).all() == ["shop-a one", "shop-a two"]
+    assert db.session.scalars(raw_titles).all() == []
