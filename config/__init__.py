@@ -44,6 +44,9 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     MALL_NAME = "Mall"
+    BCRYPT_ROUNDS = 12
+    KEY_CACHE_TTL = 300
+    KEY_PRIMARY_TTL = 30
     # Jobs that fail inline are recorded and logged; tests want them raised too.
     JOBS_INLINE_RAISE = False
 
@@ -122,6 +125,8 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     JOBS_INLINE_RAISE = True
+    KEY_ROTATION_SETTLE_SECONDS = 0
+    BCRYPT_ROUNDS = 4
     RATELIMIT_ENABLED = True
 
     def __init__(
@@ -130,7 +135,12 @@ class TestingConfig(Config):
         super().__init__(environ, instance_path)
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
         self.BASE_DOMAIN = self.BASE_DOMAIN or "mall.test"
+        self.MASTER_KEYS = self.MASTER_KEYS or _TESTING_MASTER_KEYS
+        self.KEYSTORE_URL = self.KEYSTORE_URL or sqlite_url(self.INSTANCE_PATH / "keystore.db")
         self.MIGRATION_DATABASE_URL = self.MIGRATION_DATABASE_URL or self.SQLALCHEMY_DATABASE_URI
+
+
+_TESTING_MASTER_KEYS = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class ProductionConfig(Config):

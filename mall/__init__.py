@@ -24,6 +24,9 @@ def create_app(config: Config | None = None) -> Flask:
     config.validate()
     app = Flask(__name__, instance_path=str(Path(config.INSTANCE_PATH)))
     app.config.from_object(config)
+    from tenants.keys.templating import ErasingEnvironment
+
+    app.jinja_environment = ErasingEnvironment  # shredded values render as "[erased]"
     _configure_logging(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -43,7 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from mall import jobs
     from mall.extensions import csrf, db, limiter, migrate
-    from tenants import guard, models  # noqa: F401  (tenant models and the ORM guard)
+    from tenants import guard, keys, models  # noqa: F401  (tenant models and the ORM guard)
 
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # Database errors must never carry row values (personal data) into logs.
@@ -55,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # login_manager is bound by the accounts domain, together with its user loader.
     jobs.use_app(app)
+    keys.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

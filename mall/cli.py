@@ -12,7 +12,11 @@ mall_cli = AppGroup("mall", help="Mall administration commands.")
 
 
 def register(app: Flask) -> None:
-    """Attach the ``mall`` command group."""
+    """Attach the ``mall`` command group (with the groups of every layer)."""
+    from tenants.keys.cli import keys_cli
+
+    if "keys" not in mall_cli.commands:
+        mall_cli.add_command(keys_cli)
     app.cli.add_command(mall_cli)
 
 

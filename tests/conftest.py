@@ -23,6 +23,7 @@ from mall import create_app
 from mall.extensions import db
 from tenants.models import Tenant, TenantStatus
 from tenants.rls import enable_statements
+from tenants.scoping import is_tenant_table
 from tenants.services import create_shop
 from tests.support.models import SUPPORT_TABLES, SupportBase
 from tests.support.probe import bp as probe_blueprint
@@ -87,6 +88,8 @@ def create_support_tables(owner_url: str, *, app_role: str | None) -> None:
         SupportBase.metadata.create_all(connection, tables=SUPPORT_TABLES)
         if connection.dialect.name == "postgresql":
             for table in SUPPORT_TABLES:
+                if not is_tenant_table(table.name):
+                    continue
                 for statement in enable_statements(table.name):
                     connection.execute(sa.text(statement))
             if app_role:

@@ -11,7 +11,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
-from mall.db import NAMING_CONVENTION
+from mall.db import NAMING_CONVENTION, PlatformModel
+from tenants.keys import EncryptedField, normalise_email
 from tenants.models import Tenant
 from tenants.scoping import TenantScoped, tenant_fk, tenant_unique
 
@@ -36,7 +37,24 @@ class Author(TenantScoped, SupportBase):
     __tablename__ = "test_authors"
 
     name: Mapped[str] = mapped_column(sa.String(100))
+    email_ct: Mapped[bytes | None] = mapped_column("email", sa.LargeBinary)
+    email_index: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    phone_ct: Mapped[bytes | None] = mapped_column("phone", sa.LargeBinary)
     books: Mapped[list[Book]] = relationship(back_populates="author", overlaps="shelf,books")
+    __table_args__ = (tenant_unique("email_index"),)
+
+    email = EncryptedField("email_ct", index="email_index", normalise=normalise_email)
+    phone = EncryptedField("phone_ct")
+
+
+class Contact(PlatformModel, SupportBase):
+    """A platform-scope row with personal data."""
+
+    __tablename__ = "test_contacts"
+
+    email_ct: Mapped[bytes | None] = mapped_column("email", sa.LargeBinary)
+    email_index: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32), unique=True)
+    email = EncryptedField("email_ct", index="email_index", normalise=normalise_email)
 
 
 class Book(TenantScoped, SupportBase):
@@ -54,4 +72,4 @@ class Book(TenantScoped, SupportBase):
     )
 
 
-SUPPORT_TABLES = [Shelf.__table__, Author.__table__, Book.__table__]
+SUPPORT_TABLES = [Shelf.__table__, Author.__table__, Book.__table__, Contact.__table__]
