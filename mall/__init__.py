@@ -43,11 +43,29 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+MODEL_MODULES: tuple[str, ...] = (
+    "mall.jobs",
+    "tenants.models",
+    "mall.accounts.models",
+    "tenants.shops.models",
+    "tenants.console.models",
+)
+
+
+def load_models() -> None:
+    """Import every module that maps tables (and the ORM guard's session hooks)."""
+    import importlib
+
+    for module_name in (*MODEL_MODULES, "tenants.guard"):
+        importlib.import_module(module_name)
+
+
 def _init_extensions(app: Flask) -> None:
     from mall import jobs
     from mall.extensions import csrf, db, limiter, migrate
-    from tenants import guard, keys, models  # noqa: F401  (tenant models and the ORM guard)
+    from tenants import keys
 
+    load_models()
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # Database errors must never carry row values (personal data) into logs.
     options.setdefault("hide_parameters", True)

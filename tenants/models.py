@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mall.db import PlatformModel, Timestamped
 from mall.extensions import db
+from tenants.keys.fields import EncryptedField
+from tenants.keys.service import tenant_scope
 
 
 class TenantStatus(StrEnum):
@@ -41,6 +44,17 @@ class Tenant(PlatformModel, Timestamped, db.Model):
     )
     # The platform's commission on this shop's sales, in basis points (1000 = 10%).
     commission_rate_bp: Mapped[int] = mapped_column(default=1000)
+    policies: Mapped[str] = mapped_column(sa.Text, default="")
+    logo_path: Mapped[str | None] = mapped_column(sa.String(255))
+    contact_email_ct: Mapped[bytes | None] = mapped_column("contact_email", sa.LargeBinary)
+    suspended_reason: Mapped[str | None] = mapped_column(sa.Text)
+    closed_at: Mapped[datetime | None]
+    # When a closed shop's keys are destroyed (after the operator's grace period).
+    shred_after: Mapped[datetime | None] = mapped_column(index=True)
+    shredded_at: Mapped[datetime | None]
+
+    # The shop's contact email is sealed under the shop's own key (see key_scope).
+    contact_email = EncryptedField("contact_email_ct")
 
     domains: Mapped[list[TenantDomain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan"
@@ -53,6 +67,18 @@ class Tenant(PlatformModel, Timestamped, db.Model):
             "commission_rate_bp >= 0 AND commission_rate_bp <= 10000", name="commission_rate_range"
         ),
     )
+
+    @property
+    def key_scope(self) -> str:
+        """Personal data on the shop's own row belongs to the shop's key scope."""
+        return tenant_scope(self.id)
+
+    @classmethod
+    def rows_of_scope(cls, scope: str) -> sa.ColumnElement[bool]:
+        """The shop row whose sealed values belong to ``scope`` (for rotation)."""
+        if not scope.startswith("tenant:"):
+            return sa.false()
+        return cls.id == UUID(scope.split(":", 1)[1])
 
     @property
     def is_open(self) -> bool:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from config import TestingConfig
-from mall import create_app
+from mall import create_app, load_models
 from mall.extensions import db
 from tenants.models import Tenant, TenantStatus
 from tenants.rls import enable_statements
@@ -27,6 +27,8 @@ from tenants.scoping import is_tenant_table
 from tenants.services import create_shop
 from tests.support.models import SUPPORT_TABLES, SupportBase
 from tests.support.probe import bp as probe_blueprint
+
+load_models()  # so collection sees every model (e.g. the schema checks' parameters)
 
 PG_URL = os.environ.get("MALL_TEST_DATABASE_URL")
 PG_MIGRATION_URL = os.environ.get("MALL_TEST_MIGRATION_DATABASE_URL") or PG_URL

@@ -1,6 +1,7 @@
 """Dependencies point one way: config <- core <- tenants <- mall domains <- affiliates, vendors.
 
-Imports inside functions count too. ``mall/__init__.py`` (create_app),
+``tenants/shops`` and ``tenants/console`` are features on the tenancy core and
+rank with the mall domains. Imports inside functions count too. ``mall/__init__.py`` (create_app),
 ``mall/cli.py`` and ``mall/demo.py`` compose every layer and are exempt.
 """
 
@@ -26,8 +27,15 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+# tenants/ holds the tenancy core and two feature packages that need accounts:
+# those rank with the mall domains.
+TENANT_FEATURES = ("shops", "console")
+
+
 def layer_of(module_or_path: str) -> str | None:
     parts = module_or_path.replace("/", ".").removesuffix(".py").split(".")
+    if parts[0] == "tenants" and len(parts) > 1 and parts[1] in TENANT_FEATURES:
+        return "mall-domain"
     if parts[0] in ("config", "tenants", *TOP):
         return parts[0]
     if parts[0] != "mall":

@@ -53,6 +53,9 @@ def key_service() -> KeyService:
 
 def scope_of(row: Any) -> str:
     """The key scope a row's personal data is sealed under."""
+    explicit = getattr(type(row), "key_scope", None)
+    if explicit is not None:
+        return row.key_scope
     if isinstance(row, TenantScoped):
         if row.tenant_id is None:
             tenant_id = current_tenant_id()

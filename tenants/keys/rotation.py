@@ -42,7 +42,17 @@ class RotationReport:
 def fields_of_scope(scope: str) -> list[FieldSpec]:
     """The encrypted fields whose rows can belong to ``scope``."""
     tenant = scope != PLATFORM
-    return [f for f in encrypted_fields() if issubclass(f.model, TenantScoped) == tenant]
+    return [
+        f
+        for f in encrypted_fields()
+        if hasattr(f.model, "rows_of_scope") or issubclass(f.model, TenantScoped) == tenant
+    ]
+
+
+def _rows_of_scope(spec: FieldSpec, scope: str) -> sa.ColumnElement[bool]:
+    """Which rows of the model hold values of ``scope`` (tenant rows: the context says)."""
+    custom = getattr(spec.model, "rows_of_scope", None)
+    return custom(scope) if custom is not None else sa.true()
 
 
 @contextmanager
@@ -65,7 +75,9 @@ def version_counts(scope: str) -> dict[int, int]:
             column = getattr(spec.model, spec.attribute)
             version = _version_expr(spec)
             rows = db.session.execute(
-                sa.select(version, sa.func.count()).where(column.is_not(None)).group_by(version)
+                sa.select(version, sa.func.count())
+                .where(column.is_not(None), _rows_of_scope(spec, scope))
+                .group_by(version)
             )
             for raw, count in rows:
                 number = int.from_bytes(bytes(raw), "big")
@@ -130,7 +142,11 @@ def _reseal_batch(spec: FieldSpec, scope: str, primary: int, batch_size: int) ->
     with in_scope(scope):
         rows = db.session.execute(
             sa.select(spec.model.id, column)
-            .where(column.is_not(None), _version_expr(spec) != primary_bytes)
+            .where(
+                column.is_not(None),
+                _rows_of_scope(spec, scope),
+                _version_expr(spec) != primary_bytes,
+            )
             .order_by(spec.model.id)
             .limit(batch_size)
         ).all()

@@ -1,0 +1,1 @@
+"""Accounts: one platform-wide user table, sign-in, email verification, password resets."""

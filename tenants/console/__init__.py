@@ -1,0 +1,1 @@
+"""The operator console (/admin): shops, commission, settings, audit log (a feature layer)."""

@@ -1,0 +1,1 @@
+"""Member shops: registration, settings, staff and invitations (a feature layer on the tenancy core)."""
