@@ -69,6 +69,7 @@ class Config:
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
         self.SMTP_URL = env.get("SMTP_URL") or None
+        self.PUBLIC_URL = (env.get("MALL_PUBLIC_URL") or "").rstrip("/") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_DATABASE_URI = self.SQLALCHEMY_DATABASE_URI or ""
@@ -104,6 +105,7 @@ class DevelopmentConfig(Config):
         self.MIGRATION_DATABASE_URL = self.MIGRATION_DATABASE_URL or self.SQLALCHEMY_DATABASE_URI
         self.KEYSTORE_URL = self.KEYSTORE_URL or sqlite_url(self.INSTANCE_PATH / "keystore.db")
         self.BASE_DOMAIN = self.BASE_DOMAIN or "localhost"
+        self.PUBLIC_URL = self.PUBLIC_URL or "http://127.0.0.1:5000"
 
     def _instance_secret(self, name: str, make: object) -> str:
         """Read ``instance/<name>``, creating it (and saying so once) when missing."""
@@ -135,6 +137,7 @@ class TestingConfig(Config):
         super().__init__(environ, instance_path)
         self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
         self.BASE_DOMAIN = self.BASE_DOMAIN or "mall.test"
+        self.PUBLIC_URL = self.PUBLIC_URL or "http://mall.test"
         self.MASTER_KEYS = self.MASTER_KEYS or _TESTING_MASTER_KEYS
         self.KEYSTORE_URL = self.KEYSTORE_URL or sqlite_url(self.INSTANCE_PATH / "keystore.db")
         self.MIGRATION_DATABASE_URL = self.MIGRATION_DATABASE_URL or self.SQLALCHEMY_DATABASE_URI
@@ -169,6 +172,13 @@ class ProductionConfig(Config):
         "STRIPE_SECRET_KEY": ("STRIPE_SECRET_KEY", "the Stripe secret key"),
         "STRIPE_WEBHOOK_SECRET": ("STRIPE_WEBHOOK_SECRET", "the Stripe webhook signing secret"),
     }
+
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, instance_path: Path | None = None
+    ) -> None:
+        super().__init__(environ, instance_path)
+        if self.BASE_DOMAIN and not self.PUBLIC_URL:
+            self.PUBLIC_URL = f"https://{self.BASE_DOMAIN}"
 
     def validate(self) -> None:
         """Refuse missing settings and the development defaults (SQLite, localhost)."""

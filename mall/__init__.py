@@ -14,7 +14,11 @@ from config import Config, load_config
 BLUEPRINTS: tuple[tuple[str, str], ...] = (
     ("tenants.views", "bp"),
     ("mall.pages.views", "bp"),
+    ("mall.accounts.views", "bp"),
     ("mall.storefront.views", "bp"),
+    ("tenants.shops.views", "bp"),
+    ("tenants.shops.admin_views", "bp"),
+    ("tenants.console.views", "bp"),
 )
 
 
@@ -56,7 +60,8 @@ def load_models() -> None:
     """Import every module that maps tables (and the ORM guard's session hooks)."""
     import importlib
 
-    for module_name in (*MODEL_MODULES, "tenants.guard"):
+    # The guard's session hooks and the shop admin gate register themselves on import.
+    for module_name in (*MODEL_MODULES, "tenants.guard", "tenants.shops.permissions"):
         importlib.import_module(module_name)
 
 
@@ -74,7 +79,9 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    # login_manager is bound by the accounts domain, together with its user loader.
+    from mall.accounts import auth
+
+    auth.init_app(app)
     jobs.use_app(app)
     keys.init_app(app)
 

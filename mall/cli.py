@@ -13,10 +13,12 @@ mall_cli = AppGroup("mall", help="Mall administration commands.")
 
 def register(app: Flask) -> None:
     """Attach the ``mall`` command group (with the groups of every layer)."""
+    from mall.accounts.cli import create_operator_command
     from tenants.keys.cli import keys_cli
 
-    if "keys" not in mall_cli.commands:
-        mall_cli.add_command(keys_cli)
+    for command in (keys_cli, create_operator_command):
+        if command.name not in mall_cli.commands:
+            mall_cli.add_command(command)
     app.cli.add_command(mall_cli)
 
 

@@ -38,8 +38,31 @@ def shop_blueprint(name: str, import_name: str, *, admin: bool = False, **kwargs
     blueprint = Blueprint(name, import_name, url_prefix=prefix, **kwargs)
     blueprint.url_value_preprocessor(_enter_shop)
     blueprint.url_defaults(_add_shop_slug)
-    blueprint.before_request(_refuse_writes_if_read_only if admin else _require_open_shop)
+    blueprint.before_request(_admit_to_admin if admin else _require_open_shop)
     return blueprint
+
+
+AdminGate = Callable[[Tenant], Any]
+_admin_gate: AdminGate | None = None
+
+
+def register_admin_gate(gate: AdminGate) -> None:
+    """Set who may enter shop admin blueprints (``tenants.shops`` registers it).
+
+    The gate returns None to admit, or a response (sign-in redirect, 404).
+    Without a gate every admin page answers 404: fail closed.
+    """
+    global _admin_gate
+    _admin_gate = gate
+
+
+def _admit_to_admin() -> Any:
+    if _admin_gate is None:
+        abort(404)
+    refusal = _admin_gate(g.shop)
+    if refusal is not None:
+        return refusal
+    return _refuse_writes_if_read_only()
 
 
 def find_shop(slug: str) -> Tenant | None:

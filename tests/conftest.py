@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import flask_migrate
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -137,8 +139,24 @@ def app_ctx(app, database):
         yield app
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (``g``, DB session), as in production.
+
+    Flask reuses an app context that is already active, so without this a test
+    holding ``app_ctx`` would share ``g`` and the session with every request.
+    """
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def client(app, database):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
@@ -248,3 +266,60 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         )
         for nodeid in missing[:20]:
             terminalreporter.write_line(f"  {nodeid}")
+
+
+# ---------------------------------------------------------------- accounts
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app_ctx):
+    """``make_user(email=…, operator=False, verified=True, name=…)`` -> a committed User."""
+    from mall.accounts.services import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, *, password: str = DEFAULT_PASSWORD, **kw):
+        n = next(counter)
+        user = create_user(
+            email or f"user{n}@example.com",
+            password,
+            name=kw.pop("name", f"User {n}"),
+            verified=kw.pop("verified", True),
+            operator=kw.pop("operator", False),
+            **kw,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """``sign_in(user)``: the test client is signed in as ``user`` (ids-only session)."""
+
+    def do(user, c=None) -> None:
+        with (c or client).session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+
+    return do
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user("operator@example.com", operator=True, name="Olive Operator")
+
+
+@pytest.fixture
+def member_of_a(shop_a, make_user, sign_in):
+    """A signed-in owner of shop A."""
+    from tenants.shops.models import Membership, Role
+
+    member = make_user("member-a@example.com", name="Member A")
+    db.session.add(Membership(user_id=member.id, tenant_id=shop_a.id, role=Role.OWNER))
+    db.session.commit()
+    sign_in(member)
+    return member

@@ -43,9 +43,11 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    from werkzeug.serving import make_server
+def live_app(tmp_path_factory):
+    """The app behind the live server (its own SQLite file, demo-seeded).
 
+    Journeys may create data with ``with live_app.app_context(): …; db.session.commit()``.
+    """
     from mall.demo import seed_demo
     from mall.extensions import db
     from tests.conftest import make_test_app
@@ -54,6 +56,16 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     with app.app_context():
         seed_demo()
         db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    from mall.extensions import db
+
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -70,11 +70,11 @@ def test_405_page(client):
     assert_error_page(client.post("/privacy"), 405, "Method not allowed")
 
 
-def test_400_page_for_a_form_without_csrf_token(client, shop_a):
+def test_400_page_for_a_form_without_csrf_token(client, member_of_a):
     assert_error_page(client.post("/shop/shop-a/admin/probe/"), 400, "reload the page")
 
 
-def test_403_page(client, shop_a):
+def test_403_page(client, shop_a, member_of_a):
     from mall.extensions import db
     from tenants.models import TenantStatus
     from tenants.services import set_status
@@ -99,7 +99,7 @@ def test_429_page_when_search_is_hammered(client):
     limiter.reset()
 
 
-def test_500_page_hides_the_error(client, shop_a, caplog):
+def test_500_page_hides_the_error(client, member_of_a, caplog):
     response = client.get("/shop/shop-a/admin/probe/boom")
     assert_error_page(response, 500, "Something went wrong")
     assert "RuntimeError" not in response.get_data(as_text=True)

@@ -11,8 +11,8 @@ from tenants.services import add_domain, set_status
 
 
 @pytest.fixture
-def probe_app(app):
-    """The app, with the test-only probe admin blueprint (tests/support/probe.py)."""
+def probe_app(app, member_of_a):
+    """The app, with the test-only probe admin blueprint, and a member of shop A signed in."""
     assert "probe_admin" in app.blueprints
     return app
 
@@ -121,3 +121,11 @@ def test_admin_of_active_and_pending_shops_accepts_changes(probe_app, client, sh
             assert client.post("/shop/shop-a/admin/probe/").status_code == 200
     finally:
         probe_app.config["WTF_CSRF_ENABLED"] = True
+
+
+def test_admin_refuses_non_members_and_sends_anonymous_to_sign_in(app, client, shop_a, make_user, sign_in):
+    response = client.get("/shop/shop-a/admin/probe/")
+    assert response.status_code == 302
+    assert "/account/login" in response.headers["Location"]
+    sign_in(make_user("stranger@example.com"))
+    assert client.get("/shop/shop-a/admin/probe/").status_code == 404

@@ -1,0 +1,214 @@
+"""Account services: create users, sign in, verify emails, reset and change passwords.
+
+Messages never reveal whether an email is registered; services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from mall.accounts import jobs as account_jobs
+from mall.accounts.models import LoginEvent, User, new_session_token
+from mall.accounts.passwords import burn_time, check_policy, hash_password, verify_password
+from mall.accounts.tokens import (
+    RESET_MAX_AGE,
+    RESET_SALT,
+    VERIFY_MAX_AGE,
+    VERIFY_SALT,
+    TokenInvalid,
+    fingerprint,
+    make_token,
+    read_token,
+)
+from mall.db import utcnow
+from mall.extensions import db
+from mall.jobs import enqueue_after_commit
+from tenants.keys import normalise_email
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message says why."""
+
+
+class EmailTaken(AccountError):
+    """The address belongs to another account (only said where that is not a leak)."""
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The account with this email (case-insensitive, through the blind index)."""
+    if not email or "@" not in email:
+        return None
+    return db.session.scalar(sa.select(User).where(User.email_index == User.email.lookup(email)))
+
+
+def get_user(user_id: UUID | str) -> User | None:
+    """The account with this id, or None."""
+    try:
+        return db.session.get(User, user_id if isinstance(user_id, UUID) else UUID(str(user_id)))
+    except ValueError:
+        return None
+
+
+def create_user(
+    email: str,
+    password: str,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    verified: bool = False,
+    operator: bool = False,
+) -> User:
+    """Create an account; raises EmailTaken or WeakPassword."""
+    email = email.strip()
+    if find_user_by_email(email) is not None:
+        raise EmailTaken("An account with this email already exists.")
+    check_policy(password)
+    user = User(password_hash=hash_password(password), is_operator=operator)
+    user.email = email
+    user.name = (name or "").strip() or None
+    user.phone = (phone or "").strip() or None
+    if verified:
+        user.email_verified_at = utcnow()
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register(email: str, password: str, *, name: str) -> User | None:
+    """Sign-up: a new unverified account and a verification email.
+
+    For an address that already has an account nothing is created and None is
+    returned; the page says the same in both cases (no account enumeration).
+    """
+    if find_user_by_email(email) is not None:
+        burn_time(password)
+        return None
+    user = create_user(email, password, name=name)
+    send_verification(user)
+    return user
+
+
+def send_verification(user: User) -> None:
+    """Email a verification link (for the pending address if one is waiting)."""
+    enqueue_after_commit(account_jobs.send_verification_email, user.id)
+
+
+def verification_token(user: User) -> str:
+    """A link token that verifies the address the user has (or is changing to) now."""
+    address = user.pending_email or user.email
+    return make_token(VERIFY_SALT, {"u": str(user.id), "f": fingerprint(normalise_email(address))})
+
+
+def verify_email(token: str) -> User:
+    """Mark the address in the token verified (switching to a pending address)."""
+    payload = read_token(VERIFY_SALT, token, VERIFY_MAX_AGE)
+    user = get_user(payload.get("u", ""))
+    if user is None:
+        raise TokenInvalid("This link is not valid. Please ask for a new one.")
+    pending = user.pending_email
+    if pending and payload.get("f") == fingerprint(normalise_email(pending)):
+        if find_user_by_email(pending) not in (None, user):
+            raise AccountError("That email now belongs to another account.")
+        user.email = pending
+        user.pending_email = None
+        user.email_verified_at = utcnow()
+    elif payload.get("f") == fingerprint(normalise_email(user.email)):
+        user.email_verified_at = user.email_verified_at or utcnow()
+    else:
+        raise TokenInvalid("This link is for an address that is no longer on the account.")
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str, *, ip_address: str | None) -> User | None:
+    """The account if the password matches; records the attempt (IP sealed)."""
+    user = find_user_by_email(email)
+    if user is None:
+        burn_time(password)
+        return None
+    succeeded = verify_password(password, user.password_hash)
+    event = LoginEvent(user_id=user.id, succeeded=succeeded)
+    event.ip_address = ip_address
+    db.session.add(event)
+    if succeeded:
+        user.last_login_at = utcnow()
+    db.session.flush()
+    return user if succeeded else None
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the account exists; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is not None:
+        enqueue_after_commit(account_jobs.send_password_reset_email, user.id)
+
+
+def reset_token(user: User) -> str:
+    """A reset link token, valid until the password changes (single use)."""
+    return make_token(RESET_SALT, {"u": str(user.id), "f": fingerprint(user.password_hash)})
+
+
+def user_for_reset_token(token: str) -> User:
+    """The account a reset link is for, if the link is still good."""
+    payload = read_token(RESET_SALT, token, RESET_MAX_AGE)
+    user = get_user(payload.get("u", ""))
+    if user is None or payload.get("f") != fingerprint(user.password_hash):
+        raise TokenInvalid("This link was already used or is no longer valid.")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link; the link and every session end."""
+    user = user_for_reset_token(token)
+    set_password(user, new_password)
+    # Following the emailed link proves the address too.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Change the password and sign the account out everywhere else."""
+    check_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Change the password after re-authentication."""
+    if not verify_password(current_password, user.password_hash):
+        raise AccountError("Your current password is not correct.")
+    set_password(user, new_password)
+
+
+def change_email(user: User, *, password: str, new_email: str) -> None:
+    """Ask to change the address: it switches once the new address is verified."""
+    if not verify_password(password, user.password_hash):
+        raise AccountError("Your password is not correct.")
+    new_email = new_email.strip()
+    if normalise_email(new_email) == normalise_email(user.email):
+        raise AccountError("That is already your email address.")
+    if find_user_by_email(new_email) is not None:
+        burn_time(password)  # same answer as for a free address: check your inbox
+    user.pending_email = new_email
+    db.session.flush()
+    send_verification(user)
+
+
+def update_profile(user: User, *, name: str | None, phone: str | None) -> None:
+    """Change the name and phone number."""
+    user.name = (name or "").strip() or None
+    user.phone = (phone or "").strip() or None
+    db.session.flush()
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: ``<user id>.<session token>`` -> the user, if still valid."""
+    user_id, _, token = (session_id or "").partition(".")
+    user = get_user(user_id)
+    if user is None or not token or user.session_token != token:
+        return None
+    return user
