@@ -164,7 +164,9 @@ class ProductionConfig(Config):
         "MALL_REDIS_URL": ("REDIS_URL", "the Redis URL for jobs and rate limits"),
         "MALL_MASTER_KEYS": (
             "MASTER_KEYS",
-            "versioned master keys, e.g. '1:<base64 of 32 random bytes>'",
+            "versioned master keys '1:<base64 of 32 random bytes>'; make one with: "
+            'python -c "import base64, secrets; '
+            "print('1:' + base64.b64encode(secrets.token_bytes(32)).decode())\"",
         ),
         "MALL_KEYSTORE_URL": ("KEYSTORE_URL", "the URL of the key store database"),
         "MALL_BASE_DOMAIN": ("BASE_DOMAIN", "the mall's domain, e.g. mall.example.com"),
