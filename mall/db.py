@@ -92,3 +92,8 @@ class PlatformModel:
     """A platform table (not owned by one shop): a plain UUIDv7 primary key."""
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-100)
+
+
+def escape_like(text: str) -> str:
+    """Escape ``%``, ``_`` and ``\\`` for a LIKE pattern (used with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

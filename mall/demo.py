@@ -19,7 +19,7 @@ from tenants.models import Tenant, TenantStatus
 from tenants.services import add_domain, create_shop
 from tenants.shops.models import Invitation, InvitationStatus, Membership, Role
 
-DEMO_PASSWORD = "mall-demo-password"
+DEMO_PASSWORD = "mall-demo-password"  # noqa: S105  (printed for the demo on purpose)
 
 DEMO_SHOPS = (
     (
@@ -137,7 +137,7 @@ def seed_demo() -> list[str]:
             shops[slug].contact_email = contact
     for slug, email, role in DEMO_INVITATIONS:
         _seed_invitation(shops[slug], email, role, invited_by=people[1])
-    _seed_history(people)
+    _seed_history(people, shops)
     db.session.flush()
     return _report(shops, sum(created))
 
@@ -180,7 +180,7 @@ def _seed_invitation(shop: Tenant, email: str, role: Role, *, invited_by: User) 
         db.session.flush()
 
 
-def _seed_history(people: list[User]) -> None:
+def _seed_history(people: list[User], shops: dict) -> None:
     customer, operator = people[-1], people[0]
     if not db.session.scalar(sa.select(LoginEvent.id).where(LoginEvent.user_id == customer.id)):
         event = LoginEvent(user_id=customer.id, succeeded=True)
@@ -191,7 +191,7 @@ def _seed_history(people: list[User]) -> None:
             actor_id=operator.id,
             action="shop.approved",
             target_type="shop",
-            target_id="green-thumb",
+            target_id=str(shops["green-thumb"].id),
             details={"from": "pending", "to": "active"},
         )
         audit.ip_address = DEMO_AUDIT_IP

@@ -21,4 +21,5 @@ class Periodic:
 
 PERIODIC_JOBS: tuple[Periodic, ...] = (
     Periodic("mall.jobs:prune_job_failures", interval=24 * 3600),
+    Periodic("tenants.console.jobs:shred_due_shops", interval=3600),
 )

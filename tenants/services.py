@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 
+from mall.db import escape_like
 from mall.extensions import db
 from mall.pagination import Page
 from tenants.models import Tenant, TenantDomain, TenantStatus
@@ -106,7 +107,7 @@ def active_shops(*, page: int = 1, per_page: int = 24, query: str | None = None)
     page = max(1, page)
     condition = Tenant.status == TenantStatus.ACTIVE
     if query:
-        pattern = f"%{_escape_like(query.strip().lower())}%"
+        pattern = f"%{escape_like(query.strip().lower())}%"
         condition = condition & (
             sa.func.lower(Tenant.name).like(pattern, escape="\\")
             | Tenant.slug.like(pattern, escape="\\")
@@ -120,7 +121,3 @@ def active_shops(*, page: int = 1, per_page: int = 24, query: str | None = None)
         .offset((page - 1) * per_page)
     ).all()
     return Page(items=list(items), page=page, per_page=per_page, total=total or 0)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import flask_migrate
-from flask.globals import _cv_app
-from flask.testing import FlaskClient
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from config import TestingConfig
@@ -127,7 +127,7 @@ def database(app) -> Iterator[sa.Connection]:
             yield connection
         finally:
             db.session.remove()
-            db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+            db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
             outer.rollback()
             connection.close()
 

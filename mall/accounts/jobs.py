@@ -51,7 +51,7 @@ def send_password_reset_email(user_id: str) -> None:
     deliver(message)
 
 
-def _uuid(value: str):  # noqa: ANN202
+def _uuid(value: str):
     from uuid import UUID
 
     return UUID(value)

@@ -71,7 +71,9 @@ def verify(token: str) -> ResponseReturnValue:
         return render_template("accounts/link_invalid.html", message=str(error)), 400
     db.session.commit()
     flash("Thank you: your email address is confirmed.", "success")
-    return redirect(url_for("accounts.account" if current_user.is_authenticated else "accounts.login"))
+    return redirect(
+        url_for("accounts.account" if current_user.is_authenticated else "accounts.login")
+    )
 
 
 @bp.post("/verify/resend")
@@ -209,12 +211,16 @@ def change_email() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _account_page_with(email_form=form)
     try:
-        services.change_email(current_user, password=form.password.data, new_email=form.new_email.data)
+        services.change_email(
+            current_user, password=form.password.data, new_email=form.new_email.data
+        )
     except services.AccountError as error:
         form.password.errors.append(str(error))
         return _account_page_with(email_form=form)
     db.session.commit()
-    flash("We sent a confirmation link to the new address. It takes effect once you click it.", "info")
+    flash(
+        "We sent a confirmation link to the new address. It takes effect once you click it.", "info"
+    )
     return redirect(url_for("accounts.account"))
 
 
@@ -228,7 +234,9 @@ def change_password() -> ResponseReturnValue:
         return _account_page_with(password_form=form)
     try:
         services.change_password(
-            current_user, current_password=form.current_password.data, new_password=form.password.data
+            current_user,
+            current_password=form.current_password.data,
+            new_password=form.password.data,
         )
     except (services.AccountError, WeakPassword) as error:
         form.password.errors.append(str(error))

@@ -1,7 +1,254 @@
-"""The operator console at /admin."""
+"""The operator console at /admin: overview, shops and their life cycle, settings, audit log.
+
+Every route is for operators only. Actions validate a form, call one service,
+commit, flash and redirect; a refused change shows its message with a 4xx.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from mall.accounts.auth import operator_required
+from mall.extensions import db
+from mall.pagination import page_number
+from tenants.console import audit as audit_log
+from tenants.console import forms, services
+from tenants.console.services import ConsoleError
+from tenants.console.stats import overview_stats
+from tenants.keys.masking import mask_email
+from tenants.models import Tenant
 
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates")
+
+
+def _shop_or_404(shop_id: UUID) -> Tenant:
+    shop = services.get_shop(shop_id)
+    if shop is None:
+        abort(404)
+    return shop
+
+
+def _who() -> dict[str, Any]:
+    """The audit fields every action passes: the operator, and the IP (sealed when stored)."""
+    return {"actor_id": current_user.id, "ip_address": request.remote_addr}
+
+
+def _shop_page(shop: Tenant, status: int = 200, **context: Any) -> ResponseReturnValue:
+    context.setdefault("suspend_form", forms.SuspendForm(formdata=None))
+    context.setdefault(
+        "commission_form",
+        forms.CommissionForm(formdata=None, percent=_percent(shop.commission_rate_bp)),
+    )
+    return render_template(
+        "console/shop.html",
+        shop=shop,
+        owners=services.shop_owners(shop),
+        events=audit_log.shop_audit(shop),
+        action_form=forms.ActionForm(),
+        mask_email=mask_email,
+        percent=_percent,
+        **context,
+    ), status
+
+
+def _percent(rate_bp: int) -> str:
+    """1250 -> "12.5": the rate as the operator types it."""
+    whole, cents = divmod(rate_bp, 100)
+    return f"{whole}.{cents:02d}".rstrip("0").rstrip(".") if cents else str(whole)
+
+
+def _refused(shop: Tenant, error: ConsoleError, **context: Any) -> ResponseReturnValue:
+    db.session.rollback()
+    db.session.refresh(shop)
+    return _shop_page(shop, 409, error=str(error), **context)
+
+
+@bp.get("/")
+@operator_required
+def overview() -> ResponseReturnValue:
+    """Shops by status and sign-ups per day (a chart, and the same numbers as a table)."""
+    stats = overview_stats()
+    # The chart reads this JSON from its canvas (the CSP allows no inline script).
+    series = {
+        "labels": [day.isoformat() for day in stats.days],
+        "datasets": [
+            {"label": "New users", "data": stats.new_users},
+            {"label": "New shops", "data": stats.new_shops},
+        ],
+    }
+    return render_template("console/overview.html", stats=stats, series=series)
+
+
+@bp.get("/shops")
+@operator_required
+def shops() -> ResponseReturnValue:
+    """Every shop, filtered by status and searched by name or address."""
+    status = request.args.get("status", "all")
+    if status not in services.STATUS_FILTERS:
+        status = "all"
+    query = (request.args.get("q") or "").strip()[:100]
+    number = page_number(request.args.get("page"))
+    page = services.list_shops(status=status, query=query, page=number)
+    return render_template(
+        "console/shops.html",
+        page=page,
+        status=status,
+        query=query,
+        statuses=services.STATUS_FILTERS,
+    )
+
+
+@bp.get("/shops/<uuid:shop_id>")
+@operator_required
+def shop(shop_id: UUID) -> ResponseReturnValue:
+    """One shop: status, commission, owners (masked), recent audit events, actions."""
+    return _shop_page(_shop_or_404(shop_id))
+
+
+@bp.post("/shops/<uuid:shop_id>/approve")
+@operator_required
+def approve(shop_id: UUID) -> ResponseReturnValue:
+    """Open a pending shop (its owners are emailed)."""
+    shop = _shop_or_404(shop_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = services.approve(shop, **_who())
+    except ConsoleError as error:
+        return _refused(shop, error)
+    db.session.commit()
+    if changed:
+        flash(f"{shop.name} is approved and open; its owners are being emailed.", "success")
+    else:
+        flash(f"{shop.name} is already active: nothing changed.", "info")
+    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+
+
+@bp.post("/shops/<uuid:shop_id>/suspend")
+@operator_required
+def suspend(shop_id: UUID) -> ResponseReturnValue:
+    """Suspend an active shop for a reason the owners are told."""
+    shop = _shop_or_404(shop_id)
+    form = forms.SuspendForm()
+    if not form.validate_on_submit():
+        return _shop_page(shop, 400, suspend_form=form)
+    try:
+        changed = services.suspend(shop, reason=form.reason.data, **_who())
+    except ConsoleError as error:
+        return _refused(shop, error, suspend_form=form)
+    db.session.commit()
+    if changed:
+        flash(f"{shop.name} is suspended; its owners are being told why.", "success")
+    else:
+        flash(f"{shop.name} is already suspended: nothing changed.", "info")
+    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+
+
+@bp.post("/shops/<uuid:shop_id>/reactivate")
+@operator_required
+def reactivate(shop_id: UUID) -> ResponseReturnValue:
+    """Lift a suspension."""
+    shop = _shop_or_404(shop_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = services.reactivate(shop, **_who())
+    except ConsoleError as error:
+        return _refused(shop, error)
+    db.session.commit()
+    if changed:
+        flash(f"{shop.name} is active again.", "success")
+    else:
+        flash(f"{shop.name} is already active: nothing changed.", "info")
+    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+
+
+@bp.post("/shops/<uuid:shop_id>/commission")
+@operator_required
+def commission(shop_id: UUID) -> ResponseReturnValue:
+    """Set the shop's commission rate from a percentage (up to 2 decimals)."""
+    shop = _shop_or_404(shop_id)
+    form = forms.CommissionForm()
+    if not form.validate_on_submit():
+        return _shop_page(shop, 400, commission_form=form)
+    try:
+        changed = services.set_commission(shop, rate_bp=form.rate_bp, **_who())
+    except ConsoleError as error:
+        return _refused(shop, error, commission_form=form)
+    db.session.commit()
+    rate = _percent(shop.commission_rate_bp)
+    if changed:
+        flash(f"{shop.name}'s commission is now {rate}%.", "success")
+    else:
+        flash(f"{shop.name}'s commission already is {rate}%: nothing changed.", "info")
+    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+
+
+@bp.route("/shops/<uuid:shop_id>/close", methods=["GET", "POST"])
+@operator_required
+def close(shop_id: UUID) -> ResponseReturnValue:
+    """Confirm by typing the slug, then close; the data is shredded after the grace period."""
+    shop = _shop_or_404(shop_id)
+    form = forms.CloseForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.close(shop, confirm_slug=form.confirm_slug.data, **_who())
+        except ConsoleError as error:
+            db.session.rollback()
+            form.confirm_slug.errors.append(str(error))
+        else:
+            db.session.commit()
+            when = shop.shred_after.strftime("%d %B %Y") if shop.shred_after else "—"
+            if changed:
+                flash(f"{shop.name} is closed. Its data will be erased on {when}.", "success")
+            else:
+                flash(f"{shop.name} was already closed: nothing changed.", "info")
+            return redirect(url_for("console.shop", shop_id=shop.id), 303)
+    return render_template(
+        "console/close.html",
+        shop=shop,
+        form=form,
+        shred_date=services.shred_date_if_closed_now(),
+        grace_days=services.shred_grace_days(),
+    ), 400 if form.errors else 200
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@operator_required
+def settings() -> ResponseReturnValue:
+    """Auto-approval of new shops and the grace period before a closed shop is shredded."""
+    current = services.current_settings()
+    form = forms.SettingsForm(
+        auto_approve_shops=current.auto_approve_shops, shred_grace_days=current.shred_grace_days
+    )
+    if form.validate_on_submit():
+        try:
+            changed = services.update_settings(
+                auto_approve_shops=form.auto_approve_shops.data,
+                shred_grace_days=form.shred_grace_days.data,
+                **_who(),
+            )
+        except ConsoleError as error:
+            db.session.rollback()
+            form.shred_grace_days.errors.append(str(error))
+        else:
+            db.session.commit()
+            if changed:
+                flash("Settings saved.", "success")
+            else:
+                flash("The settings already were so: nothing changed.", "info")
+            return redirect(url_for("console.settings"), 303)
+    return render_template("console/settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/audit")
+@operator_required
+def audit() -> ResponseReturnValue:
+    """The audit log, newest first, with masked actors and IPs."""
+    page = audit_log.list_audit(page=page_number(request.args.get("page")))
+    return render_template("console/audit.html", page=page)

@@ -1,1 +1,4 @@
-"""Member shops: registration, settings, staff and invitations (a feature layer on the tenancy core)."""
+"""Member shops: registration, settings, staff and invitations.
+
+A feature layer on the tenancy core (it ranks with the mall domains).
+"""

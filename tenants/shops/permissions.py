@@ -1,19 +1,19 @@
 """What each role may do in a shop's back office, enforced in one place.
 
-| permission          | owner | manager | staff | sales_rep | what it allows                           |
-|---------------------|:-----:|:-------:|:-----:|:---------:|------------------------------------------|
-| shop.view           |   x   |    x    |   x   |     x     | open the back office dashboard           |
-| shop.settings       |   x   |    x    |       |           | edit name, description, logo, policies   |
-| staff.view          |   x   |    x    |       |           | see the staff list and invitations       |
-| staff.manage        |   x   |         |       |           | invite, change roles, remove staff       |
-| catalog.manage      |   x   |    x    |   x   |           | products, variants, stock, images        |
-| orders.view         |   x   |    x    |   x   |     x     | see orders                               |
-| orders.enter        |   x   |    x    |   x   |     x     | enter phone orders                       |
-| orders.manage       |   x   |    x    |   x   |           | fulfil, cancel, refund                   |
-| invoices.manage     |   x   |    x    |       |     x     | send invoices                            |
-| purchasing.manage   |   x   |    x    |       |           | vendors, purchase orders, receiving      |
-| bills.pay           |   x   |         |       |           | pay vendor bills                         |
-| payouts.view        |   x   |    x    |       |           | payouts and commission statements        |
+| permission        | owner | manager | staff | sales rep | allows                          |
+|-------------------|:-----:|:-------:|:-----:|:---------:|---------------------------------|
+| shop.view         |   x   |    x    |   x   |     x     | the back office dashboard       |
+| shop.settings     |   x   |    x    |       |           | name, description, logo, rules  |
+| staff.view        |   x   |    x    |       |           | the staff list and invitations  |
+| staff.manage      |   x   |         |       |           | invite, change roles, remove    |
+| catalog.manage    |   x   |    x    |   x   |           | products, variants, stock       |
+| orders.view       |   x   |    x    |   x   |     x     | see orders                      |
+| orders.enter      |   x   |    x    |   x   |     x     | enter phone orders              |
+| orders.manage     |   x   |    x    |   x   |           | fulfil, cancel, refund          |
+| invoices.manage   |   x   |    x    |       |     x     | send invoices                   |
+| purchasing.manage |   x   |    x    |       |           | vendors, purchase orders        |
+| bills.pay         |   x   |         |       |           | pay vendor bills                |
+| payouts.view      |   x   |    x    |       |           | payouts, commission statements  |
 
 The admin gate admits a shop's members only (others: 404, so a shop's
 existence in the back office is not revealed; anonymous: sign-in page).
@@ -70,7 +70,9 @@ def can(role: Role | None, permission: str) -> bool:
 def membership_of(user_id: Any, tenant_id: Any) -> Membership | None:
     """The user's membership of the shop, or None."""
     return db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user_id, Membership.tenant_id == tenant_id)
+        sa.select(Membership).where(
+            Membership.user_id == user_id, Membership.tenant_id == tenant_id
+        )
     )
 
 

@@ -156,7 +156,8 @@ def test_safe_next_only(client, make_user, no_csrf):
     assert response.headers["Location"] == "/account/"
     client.post("/account/logout")
     response = client.post(
-        "/account/login?next=/privacy", data={"email": "ada@example.com", "password": DEFAULT_PASSWORD}
+        "/account/login?next=/privacy",
+        data={"email": "ada@example.com", "password": DEFAULT_PASSWORD},
     )
     assert response.headers["Location"] == "/privacy"
 
@@ -230,7 +231,9 @@ def test_password_reset_link_works_once(app, client, make_user, no_csrf):
     form = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     assert client.post(link, data=form).status_code == 302
     assert login(client, "ada@example.com", password=NEW_PASSWORD).status_code == 302
-    reused = client.post(link, data={"password": "yet another phrase", "confirm": "yet another phrase"})
+    reused = client.post(
+        link, data={"password": "yet another phrase", "confirm": "yet another phrase"}
+    )
     assert reused.status_code == 400
     assert "already used" in reused.get_data(as_text=True)
 
@@ -254,7 +257,10 @@ def test_expired_reset_link_is_refused(app, client, make_user, no_csrf, monkeypa
 
 def test_reset_requests_are_rate_limited_per_account(client, make_user, no_csrf):
     make_user("ada@example.com")
-    codes = [client.post("/account/forgot", data={"email": "ada@example.com"}).status_code for _ in range(4)]
+    codes = [
+        client.post("/account/forgot", data={"email": "ada@example.com"}).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
 
 
@@ -270,13 +276,21 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(
     login(other_device, "ada@example.com")
     wrong = client.post(
         "/account/password",
-        data={"current_password": "not it at all", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        data={
+            "current_password": "not it at all",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
     )
     assert wrong.status_code == 400
     assert "current password is not correct" in wrong.get_data(as_text=True)
     ok = client.post(
         "/account/password",
-        data={"current_password": DEFAULT_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        data={
+            "current_password": DEFAULT_PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
     )
     assert ok.status_code == 302
     assert signed_in_as(client) is not None  # this session continues
@@ -301,7 +315,9 @@ def test_change_email_switches_after_confirmation(app, client, make_user, no_csr
 def test_change_email_needs_the_password(client, make_user, no_csrf):
     make_user("ada@example.com")
     login(client, "ada@example.com")
-    response = client.post("/account/email", data={"new_email": "x@example.com", "password": "nope"})
+    response = client.post(
+        "/account/email", data={"new_email": "x@example.com", "password": "nope"}
+    )
     assert response.status_code == 400
     assert "password is not correct" in response.get_data(as_text=True)
 

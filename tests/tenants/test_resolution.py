@@ -123,7 +123,9 @@ def test_admin_of_active_and_pending_shops_accepts_changes(probe_app, client, sh
         probe_app.config["WTF_CSRF_ENABLED"] = True
 
 
-def test_admin_refuses_non_members_and_sends_anonymous_to_sign_in(app, client, shop_a, make_user, sign_in):
+def test_admin_refuses_non_members_and_sends_anonymous_to_sign_in(
+    app, client, shop_a, make_user, sign_in
+):
     response = client.get("/shop/shop-a/admin/probe/")
     assert response.status_code == 302
     assert "/account/login" in response.headers["Location"]

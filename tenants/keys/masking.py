@@ -1,0 +1,19 @@
+"""Masked personal data for lists: enough to recognise a person, not to contact them."""
+
+from __future__ import annotations
+
+from tenants.keys.fields import ERASED
+
+MASK = "***"
+
+
+def mask_email(value: str) -> str:
+    """``ada@example.com`` -> ``a***@example.com``; "[erased]" unchanged; empty -> ""."""
+    if not value:
+        return ""
+    if value == ERASED:
+        return value
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local or not domain:
+        return MASK
+    return f"{local[0]}{MASK}@{domain}"
