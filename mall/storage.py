@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +35,9 @@ class Storage(Protocol):
 
     def delete(self, key: str) -> None:
         """Forget ``key``; a missing key is not an error."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Forget every key under ``prefix/``; returns how many went."""
 
 
 def check_key(key: str) -> str:
@@ -84,6 +88,15 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         """Remove the file, if it is there."""
         self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove the folder ``prefix`` and everything in it."""
+        folder = self._path(prefix.strip("/"))
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for path in folder.rglob("*") if path.is_file())
+        shutil.rmtree(folder)
+        return count
 
 
 def storage() -> Storage:

@@ -15,12 +15,13 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit, job
 from mall.mail import deliver, render_message
+from mall.storage import storage
 from mall.urls import external_url
 from tenants.console.audit import record_audit
 from tenants.console.services import shop_owners
 from tenants.context import tenant_context
 from tenants.keys import key_service, tenant_scope
-from tenants.models import Tenant, TenantStatus
+from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.scoping import tenant_models
 from tenants.shops.models import Membership
 
@@ -147,7 +148,13 @@ def purge_shop_rows(tenant_id: str) -> int:
                 .execution_options(synchronize_session=False)
             )
             deleted += result.rowcount or 0
-    result = db.session.execute(sa.delete(Membership).where(Membership.tenant_id == shop.id))
-    deleted += result.rowcount or 0
+    for platform_model in (Membership, TenantDomain):
+        result = db.session.execute(
+            sa.delete(platform_model).where(platform_model.tenant_id == shop.id)
+        )
+        deleted += result.rowcount or 0
+    # The shop's files (its logos) go too, and its custom domains are free again.
+    storage().delete_prefix(f"logos/{shop.id}")
+    shop.logo_path = None
     log.info("shop %s purged (%d rows)", shop.id, deleted)
     return deleted

@@ -144,3 +144,26 @@ def memberships(shop) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Membership).where(Membership.tenant_id == shop.id)
     )
+
+
+def test_purge_frees_the_custom_domain_and_deletes_the_logo_files(app_ctx, stocked_shop):
+    from mall.storage import storage
+    from tenants.models import TenantDomain
+    from tenants.services import add_domain
+
+    due = stocked_shop(TenantStatus.CLOSED, shred_after=utcnow() - timedelta(minutes=1))
+    keep = stocked_shop(TenantStatus.ACTIVE)
+    add_domain(due, f"{due.slug}.example")
+    for shop in (due, keep):
+        storage().save(f"logos/{shop.id}/logo.png", b"\x89PNG fake")
+        shop.logo_path = f"logos/{shop.id}/logo.png"
+    db.session.commit()
+    shred_due_shops()
+    db.session.commit()  # the purge runs after the commit
+    assert (
+        db.session.scalar(sa.select(TenantDomain).where(TenantDomain.tenant_id == due.id)) is None
+    )
+    with pytest.raises(FileNotFoundError):
+        storage().open(f"logos/{due.id}/logo.png")
+    assert reload(due).logo_path is None
+    assert storage().open(f"logos/{keep.id}/logo.png") == b"\x89PNG fake"
