@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 MAX_PER_PAGE = 100
 
 
@@ -35,3 +37,19 @@ def page_number(raw: str | None) -> int:
         return max(1, min(int(raw or 1), 10_000))
     except ValueError:
         return 1
+
+
+def paginate(statement: sa.Select, *, page: int = 1, per_page: int = 25) -> Page:
+    """Run ``statement`` for one page: two queries (a count and the rows), whatever the size.
+
+    ``statement`` must be ordered; ``per_page`` is capped at ``MAX_PER_PAGE``.
+    """
+    from mall.extensions import db
+
+    page = max(1, page)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    )
+    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(items), page=page, per_page=per_page, total=total or 0)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from mall.db import escape_like
 from mall.extensions import db
-from mall.pagination import Page
+from mall.pagination import Page, paginate
 from tenants.models import Tenant, TenantDomain, TenantStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
@@ -102,22 +102,26 @@ def add_domain(shop: Tenant, host: str) -> TenantDomain:
     return domain
 
 
-def active_shops(*, page: int = 1, per_page: int = 24, query: str | None = None) -> Page:
-    """Active shops, newest first, optionally matching ``query`` in name or slug."""
-    page = max(1, page)
-    condition = Tenant.status == TenantStatus.ACTIVE
-    if query:
+def find_shops(
+    *,
+    statuses: tuple[TenantStatus, ...] | None = None,
+    query: str | None = None,
+    page: int = 1,
+    per_page: int = 24,
+) -> Page:
+    """Shops, newest first, of ``statuses`` (all when None) matching ``query`` in name or slug."""
+    statement = sa.select(Tenant).order_by(Tenant.created_at.desc(), Tenant.id.desc())
+    if statuses is not None:
+        statement = statement.where(Tenant.status.in_(statuses))
+    if query and query.strip():
         pattern = f"%{escape_like(query.strip().lower())}%"
-        condition = condition & (
+        statement = statement.where(
             sa.func.lower(Tenant.name).like(pattern, escape="\\")
             | Tenant.slug.like(pattern, escape="\\")
         )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Tenant).where(condition))
-    items = db.session.scalars(
-        sa.select(Tenant)
-        .where(condition)
-        .order_by(Tenant.created_at.desc(), Tenant.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), page=page, per_page=per_page, total=total or 0)
+    return paginate(statement, page=page, per_page=per_page)
+
+
+def active_shops(*, page: int = 1, per_page: int = 24, query: str | None = None) -> Page:
+    """Active shops, newest first, optionally matching ``query`` in name or slug."""
+    return find_shops(statuses=(TenantStatus.ACTIVE,), query=query, page=page, per_page=per_page)

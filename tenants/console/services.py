@@ -19,13 +19,14 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from mall.accounts.models import User
-from mall.db import escape_like, utcnow
+from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.pagination import Page
 from tenants.console.audit import record_audit
 from tenants.console.models import PlatformSetting
 from tenants.models import Tenant, TenantStatus
+from tenants.services import find_shops
 from tenants.shops.models import Membership, Role
 
 AUTO_APPROVE_SHOPS = "auto_approve_shops"
@@ -260,24 +261,7 @@ def list_shops(
     *, status: str = "all", query: str | None = None, page: int = 1, per_page: int = 25
 ) -> Page:
     """Shops, newest first, by status and name or slug (two queries whatever the page size)."""
-    page = max(1, page)
-    condition: sa.ColumnElement[bool] = sa.true()
-    if status != "all":
-        if status not in STATUS_FILTERS:
-            raise ConsoleError(f"Unknown status {status!r}.")
-        condition = Tenant.status == TenantStatus(status)
-    if query and query.strip():
-        pattern = f"%{escape_like(query.strip().lower())}%"
-        condition = condition & (
-            sa.func.lower(Tenant.name).like(pattern, escape="\\")
-            | Tenant.slug.like(pattern, escape="\\")
-        )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Tenant).where(condition))
-    items = db.session.scalars(
-        sa.select(Tenant)
-        .where(condition)
-        .order_by(Tenant.created_at.desc(), Tenant.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), page=page, per_page=per_page, total=total or 0)
+    if status not in STATUS_FILTERS:
+        raise ConsoleError(f"Unknown status {status!r}.")
+    statuses = None if status == "all" else (TenantStatus(status),)
+    return find_shops(statuses=statuses, query=query, page=page, per_page=per_page)

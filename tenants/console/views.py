@@ -6,6 +6,7 @@ commit, flash and redirect; a refused change shows its message with a 4xx.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -110,23 +111,43 @@ def shop(shop_id: UUID) -> ResponseReturnValue:
     return _shop_page(_shop_or_404(shop_id))
 
 
+def _act(
+    shop: Tenant,
+    run: Callable[[], bool],
+    *,
+    done: str,
+    unchanged: str,
+    **form_in_use: Any,
+) -> ResponseReturnValue:
+    """Run one console action: commit and say what happened, or show why it was refused."""
+    try:
+        changed = run()
+    except ConsoleError as error:
+        return _refused(shop, error, **form_in_use)
+    db.session.commit()
+    flash(done if changed else unchanged, "success" if changed else "info")
+    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+
+
+def _confirmed_shop(shop_id: UUID) -> Tenant:
+    """The shop of an action that takes no input but the CSRF token."""
+    shop = _shop_or_404(shop_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    return shop
+
+
 @bp.post("/shops/<uuid:shop_id>/approve")
 @operator_required
 def approve(shop_id: UUID) -> ResponseReturnValue:
     """Open a pending shop (its owners are emailed)."""
-    shop = _shop_or_404(shop_id)
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        changed = services.approve(shop, **_who())
-    except ConsoleError as error:
-        return _refused(shop, error)
-    db.session.commit()
-    if changed:
-        flash(f"{shop.name} is approved and open; its owners are being emailed.", "success")
-    else:
-        flash(f"{shop.name} is already active: nothing changed.", "info")
-    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+    shop = _confirmed_shop(shop_id)
+    return _act(
+        shop,
+        lambda: services.approve(shop, **_who()),
+        done=f"{shop.name} is approved and open; its owners are being emailed.",
+        unchanged=f"{shop.name} is already active: nothing changed.",
+    )
 
 
 @bp.post("/shops/<uuid:shop_id>/suspend")
@@ -137,35 +158,26 @@ def suspend(shop_id: UUID) -> ResponseReturnValue:
     form = forms.SuspendForm()
     if not form.validate_on_submit():
         return _shop_page(shop, 400, suspend_form=form)
-    try:
-        changed = services.suspend(shop, reason=form.reason.data, **_who())
-    except ConsoleError as error:
-        return _refused(shop, error, suspend_form=form)
-    db.session.commit()
-    if changed:
-        flash(f"{shop.name} is suspended; its owners are being told why.", "success")
-    else:
-        flash(f"{shop.name} is already suspended: nothing changed.", "info")
-    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+    return _act(
+        shop,
+        lambda: services.suspend(shop, reason=form.reason.data, **_who()),
+        done=f"{shop.name} is suspended; its owners are being told why.",
+        unchanged=f"{shop.name} is already suspended: nothing changed.",
+        suspend_form=form,
+    )
 
 
 @bp.post("/shops/<uuid:shop_id>/reactivate")
 @operator_required
 def reactivate(shop_id: UUID) -> ResponseReturnValue:
     """Lift a suspension."""
-    shop = _shop_or_404(shop_id)
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        changed = services.reactivate(shop, **_who())
-    except ConsoleError as error:
-        return _refused(shop, error)
-    db.session.commit()
-    if changed:
-        flash(f"{shop.name} is active again.", "success")
-    else:
-        flash(f"{shop.name} is already active: nothing changed.", "info")
-    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+    shop = _confirmed_shop(shop_id)
+    return _act(
+        shop,
+        lambda: services.reactivate(shop, **_who()),
+        done=f"{shop.name} is active again.",
+        unchanged=f"{shop.name} is already active: nothing changed.",
+    )
 
 
 @bp.post("/shops/<uuid:shop_id>/commission")
@@ -176,17 +188,14 @@ def commission(shop_id: UUID) -> ResponseReturnValue:
     form = forms.CommissionForm()
     if not form.validate_on_submit():
         return _shop_page(shop, 400, commission_form=form)
-    try:
-        changed = services.set_commission(shop, rate_bp=form.rate_bp, **_who())
-    except ConsoleError as error:
-        return _refused(shop, error, commission_form=form)
-    db.session.commit()
-    rate = _percent(shop.commission_rate_bp)
-    if changed:
-        flash(f"{shop.name}'s commission is now {rate}%.", "success")
-    else:
-        flash(f"{shop.name}'s commission already is {rate}%: nothing changed.", "info")
-    return redirect(url_for("console.shop", shop_id=shop.id), 303)
+    rate = _percent(form.rate_bp)
+    return _act(
+        shop,
+        lambda: services.set_commission(shop, rate_bp=form.rate_bp, **_who()),
+        done=f"{shop.name}'s commission is now {rate}%.",
+        unchanged=f"{shop.name}'s commission already is {rate}%: nothing changed.",
+        commission_form=form,
+    )
 
 
 @bp.route("/shops/<uuid:shop_id>/close", methods=["GET", "POST"])
