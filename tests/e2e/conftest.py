@@ -118,7 +118,13 @@ def page(browser, live_server, request):
     page.on("pageerror", lambda error: problems.items.append(f"page error: {error}"))
     page.on(
         "requestfailed",
-        lambda req: problems.items.append(f"request failed: {req.url} {req.failure}"),
+        lambda req: (
+            problems.items.append(f"request failed: {req.url} {req.failure}")
+            # A navigation cancels what the old page was still loading (e.g. its favicon):
+            # that is ERR_ABORTED, not a broken page. HTTP errors are caught below.
+            if req.failure != "net::ERR_ABORTED"
+            else None
+        ),
     )
     page.on(
         "response",
