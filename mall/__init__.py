@@ -53,6 +53,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "mall.accounts.models",
     "tenants.shops.models",
     "tenants.console.models",
+    "mall.catalog.models",
 )
 
 

@@ -71,7 +71,17 @@ def make_test_app(backend: str, instance_path, **environ: str):
 
 @pytest.fixture(scope="session")
 def app(backend: str, tmp_path_factory: pytest.TempPathFactory):
-    return make_test_app(backend, tmp_path_factory.mktemp(f"instance-{backend}"))
+    app = make_test_app(backend, tmp_path_factory.mktemp(f"instance-{backend}"))
+    yield app
+    dispose_app(app)
+
+
+def dispose_app(app) -> None:
+    """Close every pooled connection the app holds (main database and key store)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+    app.extensions["mall.keys"].store.dispose()
 
 
 def reset_postgres_schema(owner_url: str, *, app_role: str | None) -> None:

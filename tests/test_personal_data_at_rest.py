@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from mall.demo import DEMO_PERSONAL_DATA, seed_demo
 from mall.extensions import db
-from tests.conftest import make_test_app
+from tests.conftest import dispose_app, make_test_app
 
 PG_DUMP_URL = os.environ.get("MALL_TEST_DUMP_DATABASE_URL")
 PG_DUMP_MIGRATION_URL = os.environ.get("MALL_TEST_DUMP_MIGRATION_DATABASE_URL") or PG_DUMP_URL
@@ -51,8 +51,7 @@ def assert_no_personal_data(dump: bytes) -> None:
 
 def test_sqlite_file_holds_no_personal_data(tmp_path):
     app = seeded_app("sqlite", tmp_path)
-    with app.app_context():
-        db.engine.dispose()
+    dispose_app(app)
     dump = (tmp_path / "test.db").read_bytes()
     assert b"green-thumb" in dump  # shop slugs are not personal data: the dump is real
     assert_no_personal_data(dump)
@@ -68,8 +67,7 @@ def test_pg_dump_holds_no_personal_data(tmp_path):
         app = seeded_app("postgresql", tmp_path)
     finally:
         conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    with app.app_context():
-        db.engine.dispose()
+    dispose_app(app)
     url = sa.make_url(PG_DUMP_MIGRATION_URL)
     dump = subprocess.run(
         [

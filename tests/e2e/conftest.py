@@ -50,20 +50,19 @@ def live_app(tmp_path_factory):
     """
     from mall.demo import seed_demo
     from mall.extensions import db
-    from tests.conftest import make_test_app
+    from tests.conftest import dispose_app, make_test_app
 
     app = make_test_app("sqlite", tmp_path_factory.mktemp("e2e"))
     with app.app_context():
         seed_demo()
         db.session.commit()
-    return app
+    yield app
+    dispose_app(app)
 
 
 @pytest.fixture(scope="session")
 def live_server(live_app) -> Iterator[str]:
     from werkzeug.serving import make_server
-
-    from mall.extensions import db
 
     app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -74,8 +73,6 @@ def live_server(live_app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""The catalog: categories, products, variants, stock, images, digital files, search."""
