@@ -19,6 +19,11 @@ BLUEPRINTS: tuple[tuple[str, str], ...] = (
     ("tenants.shops.views", "bp"),
     ("tenants.shops.admin_views", "bp"),
     ("tenants.console.views", "bp"),
+    ("mall.catalog.views", "bp"),
+    ("mall.catalog.admin_views", "bp"),
+    ("mall.catalog.import_views", "bp"),
+    ("mall.catalog.category_admin", "bp"),
+    ("mall.cart.views", "bp"),
 )
 
 

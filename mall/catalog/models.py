@@ -69,9 +69,7 @@ class Product(TenantScoped, Timestamped, db.Model):
     # Rendered from description_md and sanitised when saved (never on each view).
     description_html: Mapped[str] = mapped_column(sa.Text, default="")
     kind: Mapped[ProductKind] = mapped_column(_enum(ProductKind), default=ProductKind.PHYSICAL)
-    status: Mapped[ProductStatus] = mapped_column(
-        _enum(ProductStatus), default=ProductStatus.DRAFT
-    )
+    status: Mapped[ProductStatus] = mapped_column(_enum(ProductStatus), default=ProductStatus.DRAFT)
     tax_class: Mapped[str] = mapped_column(sa.String(32), default="standard")
     weight_grams: Mapped[int | None]
     category_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("categories.id"))

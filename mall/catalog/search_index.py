@@ -1,0 +1,78 @@
+"""Keeping the full-text index of products current.
+
+PostgreSQL: ``products.search_vector`` (weighted ``tsvector``, GIN index).
+SQLite: the FTS5 table ``product_search`` (made by migration 0003).
+Every product is indexed whatever its status; searches filter on published
+products of active shops, so publishing or a shop's approval needs no reindex.
+"""
+
+from __future__ import annotations
+
+import nh3
+import sqlalchemy as sa
+
+from mall.catalog.models import Category, Product
+from mall.extensions import db
+from tenants.models import Tenant
+
+
+def document(product: Product) -> dict[str, str]:
+    """The searchable text of a product, by field."""
+    shop = db.session.get(Tenant, product.tenant_id)
+    category = db.session.get(Category, product.category_id) if product.category_id else None
+    return {
+        "title": product.title,
+        "body": nh3.clean(product.description_html or "", tags=set()),
+        "skus": " ".join(v.sku for v in product.variants if v not in db.session.deleted),
+        "shop": shop.name if shop else "",
+        "category": category.name if category else "",
+        "tags": " ".join(product.tags or []),
+    }
+
+
+def index_product(product: Product) -> None:
+    """(Re)index one product of the shop in context."""
+    fields = document(product)
+    if db.session.get_bind().dialect.name == "postgresql":
+        _index_postgresql(product, fields)
+    else:
+        _index_sqlite(product, fields)
+
+
+def remove_product(product: Product) -> None:
+    """Drop a product from the index (PostgreSQL drops it with the row)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(
+            sa.text("DELETE FROM product_search WHERE product_id = :id"), {"id": product.id.hex}
+        )
+
+
+def _weighted(text: str, weight: str) -> sa.ColumnElement:
+    return sa.func.setweight(sa.func.to_tsvector("simple", sa.literal(text)), weight)
+
+
+def _index_postgresql(product: Product, fields: dict[str, str]) -> None:
+    vector = (
+        _weighted(fields["title"], "A")
+        .op("||")(_weighted(f"{fields['skus']} {fields['tags']}", "A"))
+        .op("||")(_weighted(f"{fields['shop']} {fields['category']}", "B"))
+        .op("||")(_weighted(fields["body"], "C"))
+    )
+    db.session.execute(
+        sa.update(Product)
+        .where(Product.tenant_id == product.tenant_id, Product.id == product.id)
+        .values(search_vector=vector)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _index_sqlite(product: Product, fields: dict[str, str]) -> None:
+    remove_product(product)
+    db.session.execute(
+        sa.text(
+            "INSERT INTO product_search "
+            "(tenant_id, product_id, title, body, skus, shop, category, tags) "
+            "VALUES (:tenant_id, :product_id, :title, :body, :skus, :shop, :category, :tags)"
+        ),
+        {"tenant_id": product.tenant_id.hex, "product_id": product.id.hex, **fields},
+    )

@@ -1,0 +1,335 @@
+"""Catalog services: products with options and variants, status, categories, summaries.
+
+Input arrives as a ``ProductInput`` (from a form or a CSV row); ``check_product``
+reports every problem by field without touching the database beyond reads, so
+that an import can validate every row before applying any. Services flush,
+never commit; they run in the shop's tenant context.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from mall.catalog import search_index
+from mall.catalog.markdown import render_markdown
+from mall.catalog.models import (
+    Category,
+    Product,
+    ProductKind,
+    ProductStatus,
+    Variant,
+)
+from mall.db import utcnow
+from mall.extensions import db
+from tenants.guard import scoped_get
+
+MAX_OPTIONS = 3
+MAX_VARIANTS = 100
+MAX_TAGS = 20
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?$")
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+
+
+class CatalogError(ValueError):
+    """A catalog request that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field (``variants[2].price``) of the input."""
+
+    field: str
+    message: str
+
+
+class InvalidProduct(CatalogError):
+    """The input has problems; ``errors`` lists them all."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+@dataclass
+class VariantInput:
+    """A variant as typed: price in minor units, option choice by option name."""
+
+    sku: str
+    price: int
+    compare_at_price: int | None = None
+    option_values: dict[str, str] = field(default_factory=dict)
+    track_stock: bool = True
+    allow_backorder: bool = False
+    low_stock_threshold: int = 0
+
+
+@dataclass
+class ProductInput:
+    """A product as typed, with its options and every variant."""
+
+    title: str
+    variants: list[VariantInput]
+    slug: str | None = None
+    description_md: str = ""
+    kind: ProductKind = ProductKind.PHYSICAL
+    status: ProductStatus = ProductStatus.DRAFT
+    tax_class: str = "standard"
+    weight_grams: int | None = None
+    category_id: UUID | None = None
+    tags: list[str] = field(default_factory=list)
+    options: list[dict] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    """``"Café Crème 250g"`` -> ``"cafe-creme-250g"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:200].strip("-") or "product"
+
+
+def option_key(values: dict[str, str]) -> str:
+    """The canonical, sorted form of an option choice: ``"Colour=Red|Size=M"``."""
+    return "|".join(f"{name}={values[name]}" for name in sorted(values))
+
+
+# ---------------------------------------------------------------- validation
+
+
+def check_product(data: ProductInput, *, product: Product | None = None) -> list[FieldError]:
+    """Every problem with ``data`` (creating, or updating ``product``); [] when it is fine."""
+    errors: list[FieldError] = []
+    if not data.title.strip():
+        errors.append(FieldError("title", "Enter a title."))
+    elif len(data.title) > 200:
+        errors.append(FieldError("title", "Use at most 200 characters."))
+    slug = data.slug or slugify(data.title)
+    if not SLUG_PATTERN.match(slug):
+        errors.append(FieldError("slug", "Use lower-case letters, digits and hyphens."))
+    elif _slug_taken(slug, product):
+        errors.append(FieldError("slug", f"Another product of this shop uses “{slug}”."))
+    if data.weight_grams is not None and data.weight_grams < 0:
+        errors.append(FieldError("weight_grams", "Enter a weight of zero or more."))
+    if data.category_id is not None and db.session.get(Category, data.category_id) is None:
+        errors.append(FieldError("category", "Choose a category of the mall."))
+    if len(data.tags) > MAX_TAGS or any(len(t) > 50 for t in data.tags):
+        errors.append(FieldError("tags", f"Use at most {MAX_TAGS} tags of 50 characters."))
+    errors += _check_options(data.options)
+    errors += _check_variants(data, product)
+    return errors
+
+
+def _slug_taken(slug: str, product: Product | None) -> bool:
+    query = sa.select(Product.id).where(Product.slug == slug)
+    if product is not None:
+        query = query.where(Product.id != product.id)
+    return db.session.scalar(query) is not None
+
+
+def _check_options(options: list[dict]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if len(options) > MAX_OPTIONS:
+        return [FieldError("options", f"Use at most {MAX_OPTIONS} options.")]
+    names = [str(o.get("name", "")).strip() for o in options]
+    if any(not n for n in names) or len(set(names)) != len(names):
+        errors.append(FieldError("options", "Each option needs a distinct name."))
+    for n, option in enumerate(options):
+        values = [str(v).strip() for v in option.get("values", [])]
+        if not values or any(not v for v in values) or len(set(values)) != len(values):
+            errors.append(FieldError(f"options[{n}]", "List distinct, non-empty values."))
+        if any(c in name for name in names for c in "=|"):
+            errors.append(FieldError("options", "Option names cannot contain = or |."))
+    return errors
+
+
+def _check_variants(data: ProductInput, product: Product | None) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not data.variants:
+        return [FieldError("variants", "A product needs at least one variant.")]
+    if len(data.variants) > MAX_VARIANTS:
+        return [FieldError("variants", f"Use at most {MAX_VARIANTS} variants.")]
+    if not data.options and len(data.variants) > 1:
+        errors.append(FieldError("variants", "Without options a product has one variant."))
+    allowed = {
+        str(o["name"]).strip(): {str(v).strip() for v in o["values"]}
+        for o in data.options
+        if isinstance(o, dict) and "name" in o and "values" in o
+    }
+    keys, skus = set(), set()
+    for n, variant in enumerate(data.variants):
+        where = f"variants[{n}]"
+        if not SKU_PATTERN.match(variant.sku or ""):
+            errors.append(FieldError(f"{where}.sku", "Use 1 to 64 letters, digits, . _ / -."))
+        elif variant.sku.lower() in skus:
+            errors.append(FieldError(f"{where}.sku", f"SKU {variant.sku} appears twice."))
+        elif _sku_taken(variant.sku, product):
+            errors.append(
+                FieldError(f"{where}.sku", f"SKU {variant.sku} is used by another product.")
+            )
+        skus.add((variant.sku or "").lower())
+        if variant.price < 0:
+            errors.append(FieldError(f"{where}.price", "Enter a price of zero or more."))
+        if variant.compare_at_price is not None and variant.compare_at_price <= variant.price:
+            errors.append(FieldError(f"{where}.compare_at_price", "Must be above the price."))
+        if variant.low_stock_threshold < 0:
+            errors.append(FieldError(f"{where}.low_stock_threshold", "Enter zero or more."))
+        if set(variant.option_values) != set(allowed) or any(
+            value not in allowed.get(name, ()) for name, value in variant.option_values.items()
+        ):
+            errors.append(FieldError(f"{where}.options", "Choose one listed value per option."))
+        key = option_key(variant.option_values)
+        if key in keys:
+            errors.append(FieldError(f"{where}.options", "Two variants have the same choice."))
+        keys.add(key)
+    return errors
+
+
+def _sku_taken(sku: str, product: Product | None) -> bool:
+    query = sa.select(Variant.id).where(sa.func.lower(Variant.sku) == sku.lower())
+    if product is not None:
+        query = query.where(Variant.product_id != product.id)
+    return db.session.scalar(query) is not None
+
+
+# ---------------------------------------------------------------- writes
+
+
+def create_product(data: ProductInput) -> Product:
+    """A new product with its variants (stock starts at zero; see ``stock.adjust_stock``)."""
+    errors = check_product(data)
+    if errors:
+        raise InvalidProduct(errors)
+    product = Product()
+    _apply(product, data)
+    db.session.add(product)
+    _sync_variants(product, data.variants)
+    db.session.flush()
+    refresh_summary(product)
+    return product
+
+
+def update_product(product: Product, data: ProductInput) -> Product:
+    """Change a product; variants are matched by their option choice, others removed."""
+    errors = check_product(data, product=product)
+    if errors:
+        raise InvalidProduct(errors)
+    _apply(product, data)
+    _sync_variants(product, data.variants)
+    db.session.flush()
+    refresh_summary(product)
+    return product
+
+
+def _apply(product: Product, data: ProductInput) -> None:
+    product.title = data.title.strip()
+    product.slug = data.slug or slugify(data.title)
+    product.description_md = data.description_md
+    product.description_html = render_markdown(data.description_md)
+    product.kind = data.kind
+    product.tax_class = data.tax_class
+    product.weight_grams = data.weight_grams if data.kind is ProductKind.PHYSICAL else None
+    product.category_id = data.category_id
+    product.tags = sorted({t.strip() for t in data.tags if t.strip()})
+    product.options = [
+        {"name": str(o["name"]).strip(), "values": [str(v).strip() for v in o["values"]]}
+        for o in data.options
+    ]
+    _set_status(product, data.status)
+
+
+def _sync_variants(product: Product, wanted: list[VariantInput]) -> None:
+    existing = {v.option_key: v for v in product.variants} if product.id else {}
+    keep = set()
+    for position, item in enumerate(wanted):
+        key = option_key(item.option_values)
+        variant = existing.get(key) or Variant(product=product, option_key=key)
+        variant.sku = item.sku
+        variant.price = item.price
+        variant.compare_at_price = item.compare_at_price
+        variant.option_values = dict(item.option_values)
+        variant.track_stock = item.track_stock
+        variant.allow_backorder = item.allow_backorder
+        variant.low_stock_threshold = item.low_stock_threshold
+        variant.position = position
+        if variant not in product.variants:
+            product.variants.append(variant)
+        keep.add(key)
+    for key, variant in existing.items():
+        if key not in keep:
+            product.variants.remove(variant)
+            db.session.delete(variant)
+
+
+def _set_status(product: Product, status: ProductStatus) -> None:
+    if status is ProductStatus.PUBLISHED and product.published_at is None:
+        product.published_at = utcnow()
+    product.status = status
+
+
+def set_status(products: list[Product], status: ProductStatus) -> int:
+    """Publish or unpublish products (bulk); returns how many changed."""
+    changed = 0
+    for product in products:
+        if product.status is not status:
+            _set_status(product, status)
+            changed += 1
+    db.session.flush()
+    for product in products:
+        search_index.index_product(product)
+    return changed
+
+
+def set_category(products: list[Product], category: Category | None) -> int:
+    """Move products to a category (bulk); returns how many changed."""
+    changed = 0
+    for product in products:
+        new_id = category.id if category else None
+        if product.category_id != new_id:
+            product.category_id = new_id
+            changed += 1
+    db.session.flush()
+    for product in products:
+        search_index.index_product(product)
+    return changed
+
+
+def delete_product(product: Product) -> None:
+    """Remove a product, its variants, images and files (rows; stored files by a job)."""
+    search_index.remove_product(product)
+    db.session.delete(product)
+    db.session.flush()
+
+
+def refresh_summary(product: Product) -> None:
+    """Recompute the listing fields (price range, in stock) and the search document."""
+    variants = [v for v in product.variants if v not in db.session.deleted]
+    prices = [v.price for v in variants]
+    product.price_min = min(prices, default=0)
+    product.price_max = max(prices, default=0)
+    compare = [v.compare_at_price for v in variants if v.compare_at_price]
+    product.compare_at_max = max(compare, default=None)
+    product.in_stock = any(v.available for v in variants)
+    db.session.flush()
+    search_index.index_product(product)
+
+
+def get_product(product_id: UUID | str) -> Product | None:
+    """A product of the shop in context, or None (another shop's id is None too)."""
+    return scoped_get(Product, product_id)
+
+
+def get_products(ids: list[UUID | str]) -> list[Product]:
+    """Products of the shop in context among ``ids`` (others silently left out)."""
+    wanted = []
+    for raw in ids:
+        try:
+            wanted.append(raw if isinstance(raw, UUID) else UUID(str(raw)))
+        except ValueError:
+            continue
+    if not wanted:
+        return []
+    return list(db.session.scalars(sa.select(Product).where(Product.id.in_(wanted))))
