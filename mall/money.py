@@ -8,6 +8,9 @@ from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
 
 
+MAX_AMOUNT = Decimal(10**10)  # ten billion in major units: beyond any price
+
+
 class MoneyError(ValueError):
     """A typed amount that is not a valid price; the message says why."""
 
@@ -43,12 +46,11 @@ def parse_money(text: str | None, *, code: str | None = None) -> int:
         raise MoneyError("Enter an amount such as 12.50.") from None
     if not amount.is_finite() or amount < 0:
         raise MoneyError("Enter an amount of zero or more.")
+    if amount > MAX_AMOUNT:
+        raise MoneyError("That amount is too large.")
     if amount != amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP):
         raise MoneyError(f"Use at most {digits} decimal places.")
-    minor = int(amount.scaleb(digits))
-    if minor > 10**12:
-        raise MoneyError("That amount is too large.")
-    return minor
+    return int(amount.scaleb(digits))
 
 
 def to_decimal_text(minor: int | None, *, code: str | None = None) -> str:

@@ -90,11 +90,20 @@ class Product(TenantScoped, Timestamped, db.Model):
 
     shop: Mapped[Tenant] = relationship(foreign_keys="Product.tenant_id", viewonly=True)
     category: Mapped[Category | None] = relationship()
+    # Children are deleted with their product, never orphaned: their key includes tenant_id.
     variants: Mapped[list[Variant]] = relationship(
-        back_populates="product", order_by="Variant.position", overlaps="shop"
+        back_populates="product",
+        order_by="Variant.position",
+        overlaps="shop",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     images: Mapped[list[ProductImage]] = relationship(
-        back_populates="product", order_by="ProductImage.position", overlaps="shop,variants"
+        back_populates="product",
+        order_by="ProductImage.position",
+        overlaps="shop,variants",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     __table_args__ = (
@@ -134,7 +143,11 @@ class Variant(TenantScoped, Timestamped, db.Model):
 
     product: Mapped[Product] = relationship(back_populates="variants", overlaps="shop")
     files: Mapped[list[DigitalFile]] = relationship(
-        back_populates="variant", order_by="DigitalFile.created_at", overlaps="product,variants"
+        back_populates="variant",
+        order_by="DigitalFile.created_at",
+        overlaps="product,variants",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     __table_args__ = (

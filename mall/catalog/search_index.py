@@ -48,7 +48,10 @@ def remove_product(product: Product) -> None:
 
 
 def _weighted(text: str, weight: str) -> sa.ColumnElement:
-    return sa.func.setweight(sa.func.to_tsvector("simple", sa.literal(text)), weight)
+    # setweight() takes a "char" weight: a literal, not a bound varchar.
+    assert weight in "ABCD"
+    vector = sa.func.to_tsvector(sa.literal_column("'simple'"), sa.cast(sa.literal(text), sa.Text))
+    return sa.func.setweight(vector, sa.literal_column(f"'{weight}'"))
 
 
 def _index_postgresql(product: Product, fields: dict[str, str]) -> None:
@@ -61,7 +64,7 @@ def _index_postgresql(product: Product, fields: dict[str, str]) -> None:
     db.session.execute(
         sa.update(Product)
         .where(Product.tenant_id == product.tenant_id, Product.id == product.id)
-        .values(search_vector=vector)
+        .values(search_vector=vector, updated_at=Product.updated_at)  # indexing is no edit
         .execution_options(synchronize_session=False)
     )
 

@@ -246,7 +246,8 @@ def _sync_variants(product: Product, wanted: list[VariantInput]) -> None:
     keep = set()
     for position, item in enumerate(wanted):
         key = option_key(item.option_values)
-        variant = existing.get(key) or Variant(product=product, option_key=key)
+        # Appended below (not Variant(product=…)): SQLAlchemy 2 cascades only that way.
+        variant = existing.get(key) or Variant(option_key=key)
         variant.sku = item.sku
         variant.price = item.price
         variant.compare_at_price = item.compare_at_price
@@ -260,8 +261,7 @@ def _sync_variants(product: Product, wanted: list[VariantInput]) -> None:
         keep.add(key)
     for key, variant in existing.items():
         if key not in keep:
-            product.variants.remove(variant)
-            db.session.delete(variant)
+            product.variants.remove(variant)  # delete-orphan deletes it
 
 
 def _set_status(product: Product, status: ProductStatus) -> None:
