@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
 
-
 MAX_AMOUNT = Decimal(10**10)  # ten billion in major units: beyond any price
 
 

@@ -144,7 +144,9 @@ def test_the_search_index_follows_the_product(shop_a, backend):
             assert "'waterproof'" in vector and "'rs-m'" in vector and "'shop'" in vector
         else:
             row = db.session.execute(
-                sa.text("SELECT title, skus, shop, body FROM product_search WHERE product_id = :id"),
+                sa.text(
+                    "SELECT title, skus, shop, body FROM product_search WHERE product_id = :id"
+                ),
                 {"id": product.id.hex},
             ).one()
             assert row.title == "Rain Shell" and "RS-M" in row.skus and row.shop == "Shop A"
