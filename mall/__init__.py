@@ -67,7 +67,8 @@ def load_models() -> None:
     import importlib
 
     # The guard's session hooks and the shop admin gate register themselves on import.
-    for module_name in (*MODEL_MODULES, "tenants.guard", "tenants.shops.permissions"):
+    hooks = ("tenants.guard", "tenants.shops.permissions", "mall.catalog.search_index")
+    for module_name in (*MODEL_MODULES, *hooks):
         importlib.import_module(module_name)
 
 

@@ -13,7 +13,11 @@ import sqlalchemy as sa
 
 from mall.catalog.models import Category, Product
 from mall.extensions import db
+from mall.jobs import enqueue_after_commit, job
+from mall.signals import shop_renamed
 from tenants.models import Tenant
+
+REINDEX_BATCH = 500
 
 
 def document(product: Product) -> dict[str, str]:
@@ -79,3 +83,25 @@ def _index_sqlite(product: Product, fields: dict[str, str]) -> None:
         ),
         {"tenant_id": product.tenant_id.hex, "product_id": product.id.hex, **fields},
     )
+
+
+@job(queue="maintenance")
+def reindex_shop() -> int:
+    """Reindex every product of the shop in context (after a rename); returns how many."""
+    count, after = 0, None
+    while True:
+        query = sa.select(Product).order_by(Product.id).limit(REINDEX_BATCH)
+        if after is not None:
+            query = query.where(Product.id > after)
+        batch = db.session.scalars(query).all()
+        for product in batch:
+            index_product(product)
+        count += len(batch)
+        if len(batch) < REINDEX_BATCH:
+            return count
+        after = batch[-1].id
+
+
+@shop_renamed.connect
+def _reindex_renamed_shop(shop: Tenant, **_: object) -> None:
+    enqueue_after_commit(reindex_shop)

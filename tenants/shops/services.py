@@ -25,6 +25,7 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.pagination import Page
+from mall.signals import shop_renamed
 from mall.storage import random_key, storage
 from tenants.console.models import PlatformSetting
 from tenants.context import tenant_context
@@ -123,6 +124,7 @@ def update_settings(
 ) -> Tenant:
     """Change a shop's public details; a replaced logo file goes once the change is committed."""
     png = process_logo(logo) if logo else None
+    renamed = shop.name != name.strip()
     shop.name = name.strip()
     shop.description = (description or "").strip()
     shop.policies = (policies or "").strip()
@@ -135,6 +137,8 @@ def update_settings(
     db.session.flush()
     if old_logo and old_logo != shop.logo_path:
         enqueue_after_commit(jobs.delete_logo, shop.id, old_logo)
+    if renamed:
+        shop_renamed.send(shop)
     return shop
 
 

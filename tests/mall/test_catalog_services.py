@@ -242,3 +242,26 @@ def test_money_formatting_and_parsing(app_ctx):
     for bad in ("abc", "-1", "1.234", "1e400", "NaN"):
         with pytest.raises(MoneyError):
             parse_money(bad)
+
+
+def test_renaming_a_shop_reindexes_its_products(shop_a, backend):
+    from tenants.shops.services import update_settings
+
+    with tenant_context(shop_a):
+        product = services.create_product(shirt())
+        db.session.commit()
+        update_settings(
+            shop_a, name="Harbour Outfitters", description="", policies="", contact_email=None
+        )
+        db.session.commit()  # the reindex job runs (inline in tests) after the commit
+        if backend == "postgresql":
+            vector = db.session.scalar(
+                sa.select(sa.cast(Product.search_vector, sa.Text)).where(Product.id == product.id)
+            )
+            assert "'harbour'" in vector and "'shop'" not in vector
+        else:
+            shop_text = db.session.execute(
+                sa.text("SELECT shop FROM product_search WHERE product_id = :id"),
+                {"id": product.id.hex},
+            ).scalar_one()
+            assert shop_text == "Harbour Outfitters"
