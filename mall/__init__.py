@@ -23,6 +23,7 @@ BLUEPRINTS: tuple[tuple[str, str], ...] = (
     ("mall.catalog.admin_views", "bp"),
     ("mall.catalog.import_views", "bp"),
     ("mall.catalog.category_admin", "bp"),
+    ("mall.catalog.media_views", "bp"),
     ("mall.cart.views", "bp"),
 )
 

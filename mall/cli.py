@@ -14,9 +14,10 @@ mall_cli = AppGroup("mall", help="Mall administration commands.")
 def register(app: Flask) -> None:
     """Attach the ``mall`` command group (with the groups of every layer)."""
     from mall.accounts.cli import create_operator_command
+    from mall.catalog.cli import catalog_cli
     from tenants.keys.cli import keys_cli
 
-    for command in (keys_cli, create_operator_command):
+    for command in (keys_cli, catalog_cli, create_operator_command):
         if command.name not in mall_cli.commands:
             mall_cli.add_command(command)
     app.cli.add_command(mall_cli)

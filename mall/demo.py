@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
+from mall.demo_catalog import seed_catalog
 from mall.extensions import db
 from tenants.console.models import AuditEvent
 from tenants.context import tenant_context
@@ -139,7 +140,7 @@ def seed_demo() -> list[str]:
         _seed_invitation(shops[slug], email, role, invited_by=people[1])
     _seed_history(people, shops)
     db.session.flush()
-    return _report(shops, sum(created))
+    return _report(shops, sum(created)) + seed_catalog()
 
 
 def _seed_shop(slug: str, name: str, description: str, status: TenantStatus) -> bool:

@@ -1,9 +1,366 @@
-"""A shop's catalog back office at /shop/<slug>/admin/catalog/."""
+"""A shop's catalog back office at /shop/<slug>/admin/catalog/: products, stock, images, files.
+
+Every view needs ``catalog.manage``. Objects are read by id through the tenant
+guard (``get_product``, ``scoped_get``), so another shop's ids answer 404.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
+
+from mall.accounts.models import User
+from mall.catalog import forms, media, media_views, services
+from mall.catalog.markdown import render_markdown
+from mall.catalog.models import (
+    Category,
+    Product,
+    ProductStatus,
+    StockMovement,
+    StockReason,
+    Variant,
+)
+from mall.catalog.stock import adjust_stock
+from mall.extensions import db
+from mall.money import format_money
+from mall.pagination import page_number, paginate
 from tenants.resolution import shop_blueprint
+from tenants.shops.permissions import can, requires
 
 bp = shop_blueprint(
     "catalog_admin", __name__, admin=True, url_prefix="/admin/catalog", template_folder="templates"
 )
+media_views.add_admin_routes(bp)  # images and digital files
+
+PRODUCTS_PER_PAGE = 25
+MOVEMENTS_PER_PAGE = 25
+
+
+def member_can(permission: str) -> bool:
+    """True when the signed-in member's role includes ``permission`` in this shop."""
+    membership = g.get("membership")
+    return membership is not None and can(membership.role, permission)
+
+
+@bp.context_processor
+def catalog_helpers() -> dict[str, Any]:
+    """What the back office templates (and ``shops/admin_base.html``) use."""
+    return {
+        "can": member_can,
+        "shop": g.get("shop"),
+        "format_money": format_money,
+        "human_size": media.human_size,
+        "stock_summary": stock_summary,
+    }
+
+
+def _product_or_404(product_id: UUID) -> Product:
+    product = services.get_product(product_id)
+    if product is None:
+        abort(404)
+    return product
+
+
+# ---------------------------------------------------------------- the product list
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires("catalog.manage")
+def products() -> ResponseReturnValue:
+    """Products with filters and sorting; POST applies a bulk action to the ticked rows."""
+    categories = forms.category_choices()
+    if request.method == "POST":
+        return _bulk(categories)
+    filters = forms.ProductFilters(request.args, categories)
+    statement = _list_statement(filters).options(
+        joinedload(Product.category),
+        selectinload(Product.variants),
+        selectinload(Product.images),
+    )
+    page = paginate(
+        statement, page=page_number(request.args.get("page")), per_page=PRODUCTS_PER_PAGE
+    )
+    bulk = forms.BulkForm(formdata=None)
+    bulk.category_id.choices = forms.choices([("", "No category"), *categories])
+    return render_template("catalog/admin/products.html", page=page, filters=filters, bulk=bulk)
+
+
+SORTS = {
+    "updated": (Product.updated_at.desc(), Product.id.desc()),
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+    "title": (Product.title, Product.id),
+}
+# What "out of stock" and "low stock" mean for one variant, in SQL (as Variant.available
+# and Variant.low_on_stock do in Python).
+OUT_OF_STOCK = sa.and_(
+    Variant.track_stock.is_(True), Variant.allow_backorder.is_(False), Variant.stock_quantity <= 0
+)
+LOW_ON_STOCK = sa.and_(
+    Variant.track_stock.is_(True),
+    Variant.stock_quantity > 0,
+    Variant.stock_quantity <= Variant.low_stock_threshold,
+)
+
+
+def _list_statement(filters: forms.ProductFilters) -> sa.Select:
+    """The shop's products matching the filters, in the chosen order."""
+    query = sa.select(Product)
+
+    def any_variant(*conditions: sa.ColumnElement[bool]) -> sa.Exists:
+        return (
+            sa.select(Variant.id)
+            .where(
+                Variant.tenant_id == Product.tenant_id,
+                Variant.product_id == Product.id,
+                *conditions,
+            )
+            .exists()
+        )
+
+    text = filters.q.data
+    if text:
+        query = query.where(
+            sa.or_(
+                Product.title.icontains(text, autoescape=True),
+                any_variant(Variant.sku.icontains(text, autoescape=True)),
+            )
+        )
+    if filters.status.data:
+        query = query.where(Product.status == ProductStatus(filters.status.data))
+    if filters.category.data:
+        query = query.where(Product.category_id == UUID(filters.category.data))
+    if filters.stock.data:
+        query = query.where(
+            any_variant(OUT_OF_STOCK if filters.stock.data == "out" else LOW_ON_STOCK)
+        )
+    return query.order_by(*SORTS.get(filters.sort.data, SORTS["updated"]))
+
+
+def stock_summary(product: Product) -> dict[str, int]:
+    """How a list row sums up stock: tracked units on hand, variants out and low."""
+    tracked = [v for v in product.variants if v.track_stock]
+    return {
+        "on_hand": sum(v.stock_quantity for v in tracked),
+        "tracked": len(tracked),
+        "out": sum(1 for v in product.variants if not v.available),
+        "low": sum(1 for v in product.variants if v.low_on_stock),
+        "variants": len(product.variants),
+    }
+
+
+def _bulk(categories: list[tuple[str, str]]) -> ResponseReturnValue:
+    form = forms.BulkForm()
+    form.category_id.choices = forms.choices([("", "No category"), *categories])
+    kept = {k[len("filter-") :]: v for k, v in request.form.items() if k.startswith("filter-")}
+    filters = forms.ProductFilters(MultiDict(kept), categories)
+    back = url_for("catalog_admin.products", **filters.args())
+    if not form.validate():
+        flash("Choose one of the actions listed.", "error")
+        return redirect(back)
+    # get_products reads in this shop's context: another shop's ids are left out.
+    chosen = services.get_products(request.form.getlist("product_ids"))
+    if not chosen:
+        flash("Tick the products to change first.", "warning")
+        return redirect(back)
+    if form.action.data == "category":
+        category_id = _uuid(form.category_id.data)
+        category = db.session.get(Category, category_id) if category_id else None
+        if form.category_id.data and category is None:
+            flash("Choose one of the categories listed.", "error")
+            return redirect(back)
+        changed = services.set_category(chosen, category)
+        done = f"moved to {category.name}" if category else "taken out of their category"
+    else:
+        publish = form.action.data == "publish"
+        status = ProductStatus.PUBLISHED if publish else ProductStatus.DRAFT
+        changed = services.set_status(chosen, status)
+        done = "published" if publish else "set to draft"
+    db.session.commit()
+    flash(f"{changed} of {len(chosen)} ticked product(s) {done}.", "success")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- new, edit, delete
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@requires("catalog.manage")
+def new_product() -> ResponseReturnValue:
+    """Create a product with its options and variants."""
+    return _edit(None)
+
+
+@bp.route("/products/<uuid:product_id>", methods=["GET", "POST"])
+@requires("catalog.manage")
+def edit_product(product_id: UUID) -> ResponseReturnValue:
+    """Edit a product; the page previews its sanitised description."""
+    return _edit(_product_or_404(product_id))
+
+
+def _edit(product: Product | None) -> ResponseReturnValue:
+    if request.method == "GET":
+        return _editor_page(forms.ProductEditor.for_product(product))
+    editor = forms.ProductEditor.from_request(product)
+    if editor.action == "generate":
+        if editor.check_options():
+            editor.generate()
+        return _editor_page(editor, 400 if editor.has_errors else 200)
+    data = editor.validate()
+    if data is None:
+        return _editor_page(editor, 400)
+    try:
+        if product is None:
+            product = services.create_product(data)
+        else:
+            services.update_product(product, data)
+        product_id = product.id
+        db.session.commit()
+    except services.InvalidProduct as error:
+        db.session.rollback()
+        editor.add_errors(error.errors)
+        return _editor_page(editor, 400)
+    except IntegrityError:
+        # Lost a race for a slug or SKU to another request: nothing is saved.
+        db.session.rollback()
+        editor.general_errors.append("Another change used this slug or a SKU; please try again.")
+        return _editor_page(editor, 400)
+    flash(f"“{data.title.strip()}” is saved.", "success")
+    return redirect(url_for("catalog_admin.edit_product", product_id=product_id))
+
+
+def _editor_page(editor: forms.ProductEditor, status: int = 200) -> ResponseReturnValue:
+    product = editor.product
+    quantities = {}
+    if product is not None:
+        quantities = {
+            services.option_key(v.option_values): v for v in product.variants if v.track_stock
+        }
+    return render_template(
+        "catalog/admin/product_form.html",
+        editor=editor,
+        form=editor.form,
+        product=product,
+        tracked=quantities,
+        option_key=services.option_key,
+        preview=render_markdown(editor.form.description.data or ""),
+    ), status
+
+
+@bp.route("/products/<uuid:product_id>/delete", methods=["GET", "POST"])
+@requires("catalog.manage")
+def delete_product(product_id: UUID) -> ResponseReturnValue:
+    """Ask, then delete a product with its variants, stock history, images and files."""
+    product = _product_or_404(product_id)
+    form = forms.ConfirmForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        title = product.title
+        services.delete_product(product)
+        db.session.commit()
+        flash(f"“{title}” is deleted.", "success")
+        return redirect(url_for("catalog_admin.products"))
+    return render_template("catalog/admin/delete.html", product=product, form=form)
+
+
+# ---------------------------------------------------------------- stock
+
+
+@bp.route("/products/<uuid:product_id>/stock", methods=["GET", "POST"])
+@requires("catalog.manage")
+def stock(product_id: UUID) -> ResponseReturnValue:
+    """Stock per variant, its movements, and a receipt or adjustment (never a typed quantity)."""
+    product = _product_or_404(product_id)
+    form = forms.StockForm()
+    form.variant_id.choices = forms.choices(
+        [(str(v.id), f"{v.sku} ({_label(v)})") for v in product.variants]
+    )
+    if request.method == "GET" and request.args.get("variant"):
+        form.variant_id.data = request.args["variant"]  # "History" of a variant: record for it
+    if request.method == "POST":
+        if form.validate():
+            variant = next(v for v in product.variants if str(v.id) == form.variant_id.data)
+            problem = _stock_problem(variant, form.kind.data, form.quantity.data)
+            if problem is None:
+                reason = StockReason(form.kind.data)
+                delta = form.quantity.data
+                adjust_stock(
+                    variant, delta, reason=reason, note=form.note.data, actor_id=current_user.id
+                )
+                db.session.commit()
+                flash(f"{variant.sku}: {delta:+d} recorded ({reason.value}).", "success")
+                return redirect(url_for("catalog_admin.stock", product_id=product.id))
+            form.quantity.errors.append(problem)
+        return _stock_page(product, form, 400)
+    return _stock_page(product, form)
+
+
+def _label(variant: Variant) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in (variant.option_values or {}).items()) or "default"
+
+
+def _stock_problem(variant: Variant, kind: str, delta: int) -> str | None:
+    if delta == 0:
+        return "Enter a quantity other than zero."
+    if kind == StockReason.RECEIPT.value and delta < 0:
+        return "A receipt adds stock: enter a positive quantity (or record an adjustment)."
+    if (
+        delta < 0
+        and variant.track_stock
+        and not variant.allow_backorder
+        and variant.stock_quantity + delta < 0
+    ):
+        return f"Only {variant.stock_quantity} on hand: an adjustment cannot go below zero."
+    return None
+
+
+def _stock_page(product: Product, form: forms.StockForm, status: int = 200) -> ResponseReturnValue:
+    by_id = {v.id: v for v in product.variants}
+    shown = by_id.get(_uuid(request.args.get("variant")))
+    query = (
+        sa.select(StockMovement)
+        .join(
+            Variant,
+            sa.and_(
+                Variant.tenant_id == StockMovement.tenant_id, Variant.id == StockMovement.variant_id
+            ),
+        )
+        .where(Variant.product_id == product.id)
+        .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
+    )
+    if shown is not None:
+        query = query.where(StockMovement.variant_id == shown.id)
+    movements = paginate(
+        query, page=page_number(request.args.get("page")), per_page=MOVEMENTS_PER_PAGE
+    )
+    actor_ids = {m.actor_id for m in movements.items if m.actor_id}
+    actors = {}
+    if actor_ids:
+        actors = {
+            u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))
+        }
+    return render_template(
+        "catalog/admin/stock.html",
+        product=product,
+        form=form,
+        movements=movements,
+        variants=by_id,
+        shown=shown,
+        actors=actors,
+        label=_label,
+    ), status
+
+
+def _uuid(raw: str | None) -> UUID | None:
+    try:
+        return UUID(raw or "")
+    except ValueError:
+        return None

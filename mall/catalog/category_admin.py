@@ -1,9 +1,224 @@
-"""Operators manage the mall's category tree at /admin/categories."""
+"""Operators manage the mall's category tree at /admin/categories.
+
+Every route is for operators only. Actions validate a form, call one service
+from ``mall.catalog.categories``, commit, flash and redirect; bad input shows
+its message with 400, a refused deletion (children or products) with 409.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Regexp
+
+from mall.accounts.auth import operator_required
+from mall.catalog import categories
+from mall.catalog.categories import MAX_NAME, MAX_SLUG, SLUG_PATTERN, CategoryError
+from mall.catalog.models import Category
+from mall.extensions import db
 
 bp = Blueprint(
     "category_admin", __name__, url_prefix="/admin/categories", template_folder="templates"
 )
+
+TOP_LEVEL = ""
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired(message="Enter a name."),
+            Length(max=MAX_NAME, message=f"Use at most {MAX_NAME} characters."),
+        ],
+    )
+    slug = StringField(
+        "Address (slug)",
+        validators=[
+            DataRequired(message="Enter an address, e.g. garden-tools."),
+            Length(max=MAX_SLUG, message=f"Use at most {MAX_SLUG} characters."),
+            Regexp(
+                SLUG_PATTERN,
+                message="Use lower-case letters, digits and single hyphens, e.g. garden-tools.",
+            ),
+        ],
+    )
+    # The service checks the choice (existing, not the node itself nor below it).
+    parent = SelectField("Parent", choices=[], validate_choice=False)
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField(
+        validators=[AnyOf(("up", "down"), message="Move a category up or down.")]
+    )
+
+
+class ActionForm(FlaskForm):
+    """Only a CSRF token: delete."""
+
+
+def _who() -> dict[str, Any]:
+    """The audit fields every action passes: the operator, and the IP (sealed when stored)."""
+    return {"actor_id": current_user.id, "ip_address": request.remote_addr}
+
+
+def _category_or_404(category_id: UUID) -> Category:
+    category = categories.get_category(category_id)
+    if category is None:
+        abort(404)
+    return category
+
+
+def _parent_choices(exclude: set[UUID] | None = None) -> list[tuple[str, str]]:
+    """Top level, then every category indented by depth (without ``exclude``)."""
+    exclude = exclude or set()
+    choices = [(TOP_LEVEL, "— Top level —")]
+    for node in categories.flatten(categories.category_tree()):
+        if node.id not in exclude:
+            choices.append((str(node.id), f"{'· ' * node.depth}{node.name}"))
+    return choices
+
+
+def _parent_id(form: CategoryForm) -> UUID | None:
+    """The chosen parent's id; an id that is not one raises CategoryError."""
+    raw = (form.parent.data or "").strip()
+    if not raw:
+        return None
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise CategoryError("Choose an existing parent category.") from None
+
+
+def _index_page(status: int = 200, **context: Any) -> ResponseReturnValue:
+    tree = categories.category_tree()
+    nodes = categories.flatten(tree)
+    return render_template(
+        "catalog/categories/index.html",
+        tree=tree,
+        total=len(nodes),
+        counts=categories.product_counts([n.id for n in nodes]),
+        move_form=MoveForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        **context,
+    ), status
+
+
+@bp.get("/")
+@operator_required
+def index() -> ResponseReturnValue:
+    """The tree, nested and in order, with product counts and actions."""
+    return _index_page()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@operator_required
+def create() -> ResponseReturnValue:
+    """A new category (at the end of its siblings)."""
+    form = CategoryForm()
+    form.parent.choices = _parent_choices()
+    if request.method == "GET":
+        form.parent.data = request.args.get("parent", TOP_LEVEL)
+    error = None
+    if form.validate_on_submit():
+        try:
+            category, created = categories.create_category(
+                name=form.name.data, slug=form.slug.data, parent_id=_parent_id(form), **_who()
+            )
+        except CategoryError as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            if created:
+                flash(f"Category “{category.name}” created.", "success")
+            else:
+                flash(f"Category “{category.name}” already exists: nothing changed.", "info")
+            return redirect(url_for("category_admin.index"), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "catalog/categories/form.html", form=form, category=None, error=error
+    ), status
+
+
+@bp.route("/<uuid:category_id>/edit", methods=["GET", "POST"])
+@operator_required
+def edit(category_id: UUID) -> ResponseReturnValue:
+    """Rename, change the address or move under another parent (never below itself)."""
+    category = _category_or_404(category_id)
+    form = CategoryForm(
+        name=category.name,
+        slug=category.slug,
+        parent=str(category.parent_id) if category.parent_id else TOP_LEVEL,
+    )
+    below = set(categories.descendants(category.id))
+    form.parent.choices = _parent_choices(exclude={category.id, *below})
+    error = None
+    if form.validate_on_submit():
+        try:
+            changed = categories.update_category(
+                category,
+                name=form.name.data,
+                slug=form.slug.data,
+                parent_id=_parent_id(form),
+                **_who(),
+            )
+        except CategoryError as refused:
+            db.session.rollback()
+            category = _category_or_404(category_id)
+            error = str(refused)
+        else:
+            db.session.commit()
+            if changed:
+                flash(f"Category “{category.name}” saved.", "success")
+            else:
+                flash(f"Category “{category.name}” already was so: nothing changed.", "info")
+            return redirect(url_for("category_admin.index"), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "catalog/categories/form.html", form=form, category=category, error=error
+    ), status
+
+
+@bp.post("/<uuid:category_id>/move")
+@operator_required
+def move(category_id: UUID) -> ResponseReturnValue:
+    """Move a category one place up or down among its siblings."""
+    category = _category_or_404(category_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        message = "; ".join(e for errors in form.errors.values() for e in errors)
+        return _index_page(400, error=message or "The form expired: try again.")
+    changed = categories.move_category(category, form.direction.data, **_who())
+    db.session.commit()
+    if changed:
+        flash(f"Moved “{category.name}” {form.direction.data}.", "success")
+    else:
+        where = "first" if form.direction.data == "up" else "last"
+        flash(f"“{category.name}” already is {where}: nothing changed.", "info")
+    return redirect(url_for("category_admin.index"), 303)
+
+
+@bp.post("/<uuid:category_id>/delete")
+@operator_required
+def delete(category_id: UUID) -> ResponseReturnValue:
+    """Delete an empty category (refused while it has sub-categories or products)."""
+    if not ActionForm().validate_on_submit():
+        return _index_page(400, error="The form expired: try again.")
+    try:
+        deleted = categories.delete_category(category_id, **_who())
+    except CategoryError as refused:
+        db.session.rollback()
+        return _index_page(409, error=str(refused))
+    db.session.commit()
+    if deleted:
+        flash("Category deleted.", "success")
+    else:
+        flash("That category was already deleted: nothing changed.", "info")
+    return redirect(url_for("category_admin.index"), 303)

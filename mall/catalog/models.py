@@ -154,6 +154,8 @@ class Variant(TenantScoped, Timestamped, db.Model):
         tenant_fk(["product_id"], "products", ondelete="CASCADE"),
         tenant_unique("sku"),
         tenant_unique("product_id", "option_key"),
+        # The cart holds variant ids from many shops and finds them by id alone.
+        sa.Index("ix_variants_id", "id"),
         sa.CheckConstraint("price >= 0", name="price_not_negative"),
     )
 

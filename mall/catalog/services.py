@@ -31,6 +31,7 @@ from tenants.guard import scoped_get
 MAX_OPTIONS = 3
 MAX_VARIANTS = 100
 MAX_TAGS = 20
+MAX_OPTION_TEXT = 80
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?$")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 
@@ -116,6 +117,8 @@ def check_product(data: ProductInput, *, product: Product | None = None) -> list
         errors.append(FieldError("weight_grams", "Enter a weight of zero or more."))
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
         errors.append(FieldError("category", "Choose a category of the mall."))
+    if not data.tax_class or len(data.tax_class) > 32:
+        errors.append(FieldError("tax_class", "Use 1 to 32 characters."))
     if len(data.tags) > MAX_TAGS or any(len(t) > 50 for t in data.tags):
         errors.append(FieldError("tags", f"Use at most {MAX_TAGS} tags of 50 characters."))
     errors += _check_options(data.options)
@@ -137,12 +140,16 @@ def _check_options(options: list[dict]) -> list[FieldError]:
     names = [str(o.get("name", "")).strip() for o in options]
     if any(not n for n in names) or len(set(names)) != len(names):
         errors.append(FieldError("options", "Each option needs a distinct name."))
+    if any(c in name for name in names for c in "=|"):
+        errors.append(FieldError("options", "Option names cannot contain = or |."))
     for n, option in enumerate(options):
         values = [str(v).strip() for v in option.get("values", [])]
         if not values or any(not v for v in values) or len(set(values)) != len(values):
             errors.append(FieldError(f"options[{n}]", "List distinct, non-empty values."))
-        if any(c in name for name in names for c in "=|"):
-            errors.append(FieldError("options", "Option names cannot contain = or |."))
+        if len(names[n]) > MAX_OPTION_TEXT or any(len(v) > MAX_OPTION_TEXT for v in values):
+            errors.append(
+                FieldError(f"options[{n}]", f"Use at most {MAX_OPTION_TEXT} characters each.")
+            )
     return errors
 
 
@@ -243,11 +250,27 @@ def _apply(product: Product, data: ProductInput) -> None:
 
 def _sync_variants(product: Product, wanted: list[VariantInput]) -> None:
     existing = {v.option_key: v for v in product.variants} if product.id else {}
-    keep = set()
+    wanted_keys = {option_key(item.option_values) for item in wanted}
+    # Dropped variants go first, and kept ones whose SKU changes pass through a
+    # placeholder, so a SKU can move to another variant (even swap) without a clash.
+    for key, variant in existing.items():
+        if key not in wanted_keys:
+            product.variants.remove(variant)  # delete-orphan deletes it
+    renamed = [
+        (existing[key], item.sku)
+        for item in wanted
+        if (key := option_key(item.option_values)) in existing and existing[key].sku != item.sku
+    ]
+    for variant, _ in renamed:
+        variant.sku = f"~{variant.id.hex}"[:64]
+    db.session.flush()
     for position, item in enumerate(wanted):
         key = option_key(item.option_values)
-        # Appended below (not Variant(product=…)): SQLAlchemy 2 cascades only that way.
-        variant = existing.get(key) or Variant(option_key=key)
+        variant = existing.get(key)
+        if variant is None:
+            # Appended (not Variant(product=…)): SQLAlchemy 2 cascades only that way.
+            variant = Variant(option_key=key)
+            product.variants.append(variant)
         variant.sku = item.sku
         variant.price = item.price
         variant.compare_at_price = item.compare_at_price
@@ -256,12 +279,6 @@ def _sync_variants(product: Product, wanted: list[VariantInput]) -> None:
         variant.allow_backorder = item.allow_backorder
         variant.low_stock_threshold = item.low_stock_threshold
         variant.position = position
-        if variant not in product.variants:
-            product.variants.append(variant)
-        keep.add(key)
-    for key, variant in existing.items():
-        if key not in keep:
-            product.variants.remove(variant)  # delete-orphan deletes it
 
 
 def _set_status(product: Product, status: ProductStatus) -> None:
@@ -298,7 +315,10 @@ def set_category(products: list[Product], category: Category | None) -> int:
 
 
 def delete_product(product: Product) -> None:
-    """Remove a product, its variants, images and files (rows; stored files by a job)."""
+    """Remove a product, its variants, images and files (stored files by a job after commit)."""
+    from mall.catalog import media  # media builds on these services
+
+    media.forget_stored(media.stored_keys(product))
     search_index.remove_product(product)
     db.session.delete(product)
     db.session.flush()

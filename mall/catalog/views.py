@@ -1,7 +1,153 @@
-"""The public catalog: categories, search, sitemap (mall-wide)."""
+"""The public catalog, mall-wide: search, category pages, the sitemap and robots.txt."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import math
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from mall.catalog.search import (
+    SORT_LABELS,
+    SORTS,
+    category_tree,
+    parse_listing_args,
+    search_products,
+    sitemap_entries,
+    sitemap_size,
+)
+from mall.extensions import limiter
+from mall.money import format_money
+from mall.urls import external_url
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+
+SITEMAP_MAX_URLS = 10_000  # per sitemap file (the protocol allows 50,000)
+PER_PAGE = 24
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL on the mall's public address (canonical links, sitemap, Open Graph)."""
+    if current_app.config.get("PUBLIC_URL"):
+        return external_url(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def w3c_datetime(value: datetime | None) -> str:
+    """``2026-05-01T10:00:00+00:00`` for ``<lastmod>``."""
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+@bp.app_context_processor
+def catalog_helpers() -> dict[str, Any]:
+    return {
+        "format_money": format_money,
+        "public_url": public_url,
+        "sort_labels": SORT_LABELS,
+        "sorts": SORTS,
+    }
+
+
+@bp.get("/search")
+@limiter.limit("60/minute")
+def search() -> ResponseReturnValue:
+    """Search the mall's products (and shops by name): filters, sorting, pages."""
+    args = parse_listing_args(request.args)
+    category = (request.args.get("category") or "").strip()[:100] or None
+    shop = (request.args.get("shop") or "").strip()[:63] or None
+    result = search_products(
+        request.args.get("q"),
+        category_slug=category,
+        shop_slug=shop,
+        price_min=args.price_min,
+        price_max=args.price_max,
+        in_stock=args.in_stock,
+        sort=args.sort or "relevance",
+        page=args.page,
+        per_page=PER_PAGE,
+    )
+    keep = {**args.query_args(), "q": result.query or None, "category": category, "shop": shop}
+    return render_template(
+        "catalog/public/search.html", result=result, args=args, keep=keep, category=category
+    )
+
+
+@bp.get("/categories/<slug>")
+def category(slug: str) -> ResponseReturnValue:
+    """A category: breadcrumb, sub-categories, products of it and everything below it."""
+    tree = category_tree()
+    current = tree.by_slug.get(slug)
+    if current is None:
+        abort(404)
+    args = parse_listing_args(request.args)
+    result = search_products(
+        None,
+        category_slug=slug,
+        price_min=args.price_min,
+        price_max=args.price_max,
+        in_stock=args.in_stock,
+        sort=args.sort or "newest",
+        page=args.page,
+        per_page=PER_PAGE,
+        tree=tree,
+    )
+    return render_template(
+        "catalog/public/category.html",
+        category=current,
+        ancestors=tree.ancestors(current),
+        children=tree.children(current),
+        result=result,
+        args=args,
+        keep={**args.query_args(), "slug": slug},
+    )
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> ResponseReturnValue:
+    """Every public page worth indexing, or an index of sitemap files when there are many."""
+    size = sitemap_size()
+    if size.total > SITEMAP_MAX_URLS:
+        files = math.ceil(size.total / SITEMAP_MAX_URLS)
+        body = render_template(
+            "catalog/public/sitemap_index.xml",
+            files=range(1, files + 1),
+            lastmod=w3c_datetime(size.newest),
+        )
+    else:
+        body = _urlset(size, 1)
+    return _xml(body)
+
+
+@bp.get("/sitemap-<int:number>.xml")
+def sitemap_file(number: int) -> ResponseReturnValue:
+    """One file of a sitemap split by ``SITEMAP_MAX_URLS``."""
+    size = sitemap_size()
+    if number < 1 or number > max(1, math.ceil(size.total / SITEMAP_MAX_URLS)):
+        abort(404)
+    return _xml(_urlset(size, number))
+
+
+def _urlset(size: Any, number: int) -> str:
+    entries = sitemap_entries(size, (number - 1) * SITEMAP_MAX_URLS, SITEMAP_MAX_URLS)
+    urls = [
+        (public_url(entry.endpoint, **entry.values), w3c_datetime(entry.lastmod))
+        for entry in entries
+    ]
+    return render_template("catalog/public/sitemap.xml", urls=urls)
+
+
+def _xml(body: str) -> Response:
+    response = Response(body, mimetype="application/xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/robots.txt")
+def robots() -> ResponseReturnValue:
+    """What crawlers may visit, and where the sitemap is."""
+    body = render_template("catalog/public/robots.txt", sitemap_url=public_url("catalog.sitemap"))
+    response = Response(body, mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,10 +1,11 @@
-"""Mall-wide pages: home, shop search, privacy, health check."""
+"""Mall-wide pages: home, privacy, health check (search and cart live in catalog and cart)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from mall.catalog.search import category_tree, showcase
 from mall.extensions import csrf, limiter
 from mall.pages.services import check_health
 from mall.pagination import page_number
@@ -12,27 +13,20 @@ from tenants.services import active_shops
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
+HOME_LIST_SIZE = 8
+
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    """The mall's front page: its shops."""
-    shops = active_shops(page=page_number(request.args.get("page")), per_page=12)
-    return render_template("pages/home.html", shops=shops)
+    """The mall's front page: shops, top-level categories, newest and best-selling products.
 
-
-@bp.get("/search")
-@limiter.limit("60/minute")
-def search() -> ResponseReturnValue:
-    """Search the mall (shops by name for now; products join when the catalog lands)."""
-    query = (request.args.get("q") or "").strip()[:200]
-    results = active_shops(page=page_number(request.args.get("page")), per_page=24, query=query)
-    return render_template("pages/search.html", query=query, results=results)
-
-
-@bp.get("/cart")
-def cart() -> ResponseReturnValue:
-    """The customer's cart across every shop."""
-    return render_template("pages/cart.html")
+    Six queries whatever the data: shops (count and page), categories, two product
+    lists (with their shops) and the first image of each listed product.
+    """
+    shops = active_shops(page=page_number(request.args.get("page")), per_page=HOME_LIST_SIZE)
+    categories = category_tree().children(None)
+    products = showcase(HOME_LIST_SIZE)
+    return render_template("pages/home.html", shops=shops, categories=categories, showcase=products)
 
 
 @bp.get("/privacy")

@@ -143,6 +143,7 @@ def upgrade():
     sa.UniqueConstraint('tenant_id', 'sku', name=op.f('uq_variants_tenant_id_sku'))
     )
     op.enable_tenant_rls('variants')
+    op.create_index('ix_variants_id', 'variants', ['id'], unique=False)
     op.create_table('digital_files',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -188,6 +189,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_variants_id', table_name='variants')
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_products_search_vector", table_name="products")
     else:

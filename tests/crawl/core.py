@@ -1,4 +1,3 @@
-"""Mall-wide pages and the storefront."""
+"""Mall-wide pages (search, categories, sitemap and the cart are in storefront.py)."""
 
-MALL_ROUTES = {"pages.home", "pages.search", "pages.cart", "pages.privacy", "pages.healthz"}
-SHOP_ROUTES = {"storefront.shop_home"}
+MALL_ROUTES = {"pages.home", "pages.privacy", "pages.healthz"}

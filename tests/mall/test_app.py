@@ -50,7 +50,7 @@ def test_security_headers_on_every_response(client, url):
 def test_layout_has_search_cart_account_and_privacy_link(client):
     page = client.get("/").get_data(as_text=True)
     assert 'role="search"' in page and 'name="q"' in page
-    assert 'href="/cart"' in page
+    assert 'href="/cart/"' in page
     assert 'id="account-menu"' in page
     assert 'href="/privacy"' in page
 

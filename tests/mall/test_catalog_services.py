@@ -265,3 +265,17 @@ def test_renaming_a_shop_reindexes_its_products(shop_a, backend):
                 {"id": product.id.hex},
             ).scalar_one()
             assert shop_text == "Harbour Outfitters"
+
+
+def test_a_sku_can_move_to_a_new_option_choice_and_skus_can_swap(shop_a):
+    with tenant_context(shop_a):
+        product = services.create_product(shirt())
+        moved = shirt(options=[{"name": "Size", "values": ["S", "M", "XL"]}])
+        moved.variants[2] = VariantInput(sku="RS-L", price=1, option_values={"Size": "XL"})
+        services.update_product(product, moved)
+        assert {v.option_key: v.sku for v in product.variants}["Size=XL"] == "RS-L"
+        swapped = shirt()
+        swapped.variants[0].sku, swapped.variants[1].sku = "RS-M", "RS-S"
+        services.update_product(product, swapped)
+        skus = {v.option_key: v.sku for v in product.variants}
+        assert (skus["Size=S"], skus["Size=M"]) == ("RS-M", "RS-S")

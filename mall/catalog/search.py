@@ -1,0 +1,615 @@
+"""Mall-wide product search and listings: published products of active shops only.
+
+Full text:
+
+- PostgreSQL: ``products.search_vector @@ websearch_to_tsquery('simple', q)``
+  (websearch syntax never raises), ranked by ``ts_rank_cd``.
+- SQLite: the FTS5 table ``product_search`` is matched with a query built here
+  from the words typed, each quoted and the last one a prefix, so no user
+  syntax reaches FTS5; ranked by ``bm25`` (title and SKUs weigh most).
+
+On both, a variant whose SKU equals the query (case-insensitive) puts its
+product first. Filters: category (with its sub-categories), shop, price range
+(on ``price_min``, minor units), in stock. Sorts: relevance, newest, price.
+
+A page of results costs at most five queries whatever its size: the category
+tree (only when filtering by category), the facet counts (which also give the
+total), one page of products with their shop, the first image of each, and
+matching shops (first page of a text search only).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, contains_eager
+
+from mall.catalog.models import Category, Product, ProductImage, ProductStatus, Variant
+from mall.db import escape_like
+from mall.extensions import db
+from mall.money import MoneyError, parse_money
+from mall.pagination import MAX_PER_PAGE, Page, page_number
+from tenants.context import all_tenants, current_tenant_id
+from tenants.models import Tenant, TenantStatus
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+SORT_LABELS = {
+    "relevance": "Best match",
+    "newest": "Newest",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+}
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+MAX_TERM_LENGTH = 64
+SHOP_MATCHES = 6
+_SKU_LIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+_WORD = re.compile(r"[^\W_]+")
+# Quotes, a leading minus or a lone "or": websearch_to_tsquery's syntax, taken as typed.
+_WEBSEARCH_SYNTAX = re.compile(r"\"|(?:^|\s)-|(?:^|\s)or(?:\s|$)", re.I)
+# bm25 weights by column of product_search: tenant_id, product_id (unindexed),
+# title, body, skus, shop, category, tags.
+_BM25 = "bm25(product_search, 0.0, 0.0, 10.0, 1.0, 10.0, 2.0, 2.0, 5.0)"
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class CategoryFacet:
+    """A category among the results, with how many results it holds."""
+
+    slug: str
+    name: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    """One page of products, the first image of each, and what helps narrow the list."""
+
+    page: Page
+    query: str = ""
+    sort: str = "newest"
+    categories: list[CategoryFacet] = field(default_factory=list)
+    images: dict[UUID, ProductImage] = field(default_factory=dict)
+    shops: list[Tenant] = field(default_factory=list)
+
+    @property
+    def products(self) -> list[Product]:
+        return self.page.items
+
+
+@dataclass
+class CategoryTree:
+    """Every category of the mall, loaded in one query (the tree is small)."""
+
+    categories: list[Category]
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.id: c for c in self.categories}
+        self.by_slug = {c.slug: c for c in self.categories}
+        self._children: dict[UUID | None, list[Category]] = {}
+        for category in self.categories:
+            self._children.setdefault(category.parent_id, []).append(category)
+
+    def children(self, category: Category | None) -> list[Category]:
+        """Direct sub-categories (or the top level for None), in their set order."""
+        return self._children.get(category.id if category else None, [])
+
+    def ancestors(self, category: Category) -> list[Category]:
+        """From the top level down to the parent of ``category``."""
+        chain: list[Category] = []
+        seen = {category.id}
+        parent = self.by_id.get(category.parent_id) if category.parent_id else None
+        while parent is not None and parent.id not in seen:
+            chain.append(parent)
+            seen.add(parent.id)
+            parent = self.by_id.get(parent.parent_id) if parent.parent_id else None
+        return list(reversed(chain))
+
+    def descendant_ids(self, category: Category) -> set[UUID]:
+        """``category`` and every category below it."""
+        found, stack = set(), [category]
+        while stack:
+            node = stack.pop()
+            if node.id in found:
+                continue
+            found.add(node.id)
+            stack.extend(self._children.get(node.id, []))
+        return found
+
+
+def category_tree() -> CategoryTree:
+    """The mall's categories (one query)."""
+    rows = db.session.scalars(sa.select(Category).order_by(Category.position, Category.name))
+    return CategoryTree(list(rows))
+
+
+# ---------------------------------------------------------------- query text
+
+
+def clean_query(query: str | None) -> str:
+    """What was typed, without control characters, trimmed to ``MAX_QUERY_LENGTH``."""
+    text = "".join(ch for ch in (query or "") if unicodedata.category(ch)[0] != "C")
+    return " ".join(text.split())[:MAX_QUERY_LENGTH]
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query (letters and digits), at most ``MAX_TERMS``."""
+    return [w[:MAX_TERM_LENGTH] for w in _WORD.findall(query)][:MAX_TERMS]
+
+
+def fts5_query(terms: Sequence[str]) -> str:
+    """An FTS5 query: every word quoted (no FTS5 syntax), the last one a prefix."""
+    quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+    if quoted:
+        quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def tsquery_prefix(terms: Sequence[str]) -> str:
+    """A PostgreSQL ``to_tsquery`` text: every word quoted, all required, the last a prefix."""
+    quoted = ["'" + t.replace("'", "''").replace("\\", "") + "'" for t in terms]
+    if quoted:
+        quoted[-1] += ":*"
+    return " & ".join(quoted)
+
+
+@dataclass(frozen=True)
+class _TextMatch:
+    """How a text query narrows and ranks a listing on this database."""
+
+    query: str
+    terms: list[str]
+    dialect: str
+
+    def _sku_hit(self) -> sa.ColumnElement[bool] | None:
+        if not _SKU_LIKE.match(self.query):
+            return None
+        return (
+            sa.exists()
+            .where(
+                Variant.tenant_id == Product.tenant_id,
+                Variant.product_id == Product.id,
+                sa.func.lower(Variant.sku) == self.query.lower(),
+            )
+            .correlate(Product)
+        )
+
+    def apply(self, statement: sa.Select) -> tuple[sa.Select, list[sa.ColumnElement]]:
+        """``statement`` narrowed to matches, and the ORDER BY terms for relevance."""
+        order: list[sa.ColumnElement] = []
+        sku_hit = self._sku_hit()
+        if sku_hit is not None:
+            # Only ranks: a SKU is in the full-text document too, so it already matches.
+            order.append(sa.case((sku_hit, 0), else_=1))
+        if self.dialect == "postgresql":
+            simple = sa.literal_column("'simple'::regconfig")
+            tsquery = sa.func.websearch_to_tsquery(simple, self.query)
+            if not _WEBSEARCH_SYNTAX.search(self.query):
+                # Plain words: also match the last one as a prefix (as typed so far).
+                tsquery = tsquery.op("||")(sa.func.to_tsquery(simple, tsquery_prefix(self.terms)))
+            statement = statement.where(Product.search_vector.op("@@")(tsquery))
+            order.append(sa.func.ts_rank_cd(Product.search_vector, tsquery).desc())
+        else:
+            fts = (
+                sa.select(
+                    sa.column("tenant_id"),
+                    sa.column("product_id"),
+                    sa.literal_column(_BM25).label("rank"),
+                )
+                .select_from(sa.table("product_search"))
+                .where(
+                    sa.text("product_search MATCH :fts_query").bindparams(
+                        fts_query=fts5_query(self.terms)
+                    )
+                )
+                .subquery("fts")
+            )
+            statement = statement.join(
+                fts,
+                sa.and_(fts.c.product_id == Product.id, fts.c.tenant_id == Product.tenant_id),
+            )
+            order.append(fts.c.rank.asc())
+        return statement, order
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class _Filters:
+    category_ids: frozenset[UUID] | None = None
+    shop_slug: str | None = None
+    tenant_id: UUID | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    in_stock: bool = False
+
+
+def _visible(statement: sa.Select, filters: _Filters) -> sa.Select:
+    """Published products of active shops, narrowed by ``filters`` (joins the shop)."""
+    statement = statement.join(Product.shop).where(
+        Product.status == ProductStatus.PUBLISHED, Tenant.status == TenantStatus.ACTIVE
+    )
+    if filters.tenant_id is not None:
+        statement = statement.where(Product.tenant_id == filters.tenant_id)
+    if filters.shop_slug:
+        statement = statement.where(Tenant.slug == filters.shop_slug.lower())
+    if filters.category_ids is not None:
+        statement = statement.where(Product.category_id.in_(sorted(filters.category_ids)))
+    if filters.price_min is not None:
+        statement = statement.where(Product.price_min >= filters.price_min)
+    if filters.price_max is not None:
+        statement = statement.where(Product.price_min <= filters.price_max)
+    if filters.in_stock:
+        statement = statement.where(Product.in_stock.is_(True))
+    return statement
+
+
+def _sort_order(sort: str, relevance: list[sa.ColumnElement]) -> list[sa.ColumnElement]:
+    # Published products always have published_at; plain DESC lets the index serve the order.
+    newest = [Product.published_at.desc(), Product.id.desc()]
+    if sort == "price_asc":
+        return [Product.price_min.asc(), *newest]
+    if sort == "price_desc":
+        return [Product.price_min.desc(), *newest]
+    if sort == "relevance" and relevance:
+        return [*relevance, *newest]
+    return newest
+
+
+def _listing(
+    filters: _Filters,
+    *,
+    text: _TextMatch | None,
+    sort: str,
+    page: int,
+    per_page: int,
+    with_shops: bool,
+) -> SearchResult:
+    """Facets and total (one query), a page of products with shops, their first images."""
+    page = max(1, page)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+
+    facet_query = _visible(
+        sa.select(Category.slug, Category.name, sa.func.count().label("n")).select_from(Product),
+        filters,
+    ).outerjoin(Category, Category.id == Product.category_id)
+    rows_query = _visible(sa.select(Product), filters).options(contains_eager(Product.shop))
+    relevance: list[sa.ColumnElement] = []
+    if text is not None:
+        facet_query, _ = text.apply(facet_query)
+        rows_query, relevance = text.apply(rows_query)
+    facet_rows = db.session.execute(
+        facet_query.group_by(Product.category_id, Category.slug, Category.name)
+    ).all()
+    total = sum(row.n for row in facet_rows)
+    categories = sorted(
+        (CategoryFacet(row.slug, row.name, row.n) for row in facet_rows if row.slug),
+        key=lambda f: (-f.count, f.name.lower()),
+    )
+
+    items: list[Product] = []
+    if (page - 1) * per_page < total:
+        rows_query = rows_query.order_by(*_sort_order(sort, relevance))
+        items = list(
+            db.session.scalars(rows_query.limit(per_page).offset((page - 1) * per_page)).unique()
+        )
+    shops = matching_shops(text.query) if with_shops and text is not None and page == 1 else []
+    return SearchResult(
+        page=Page(items=items, page=page, per_page=per_page, total=total),
+        query=text.query if text else "",
+        sort=sort,
+        categories=categories,
+        images=first_images(items),
+        shops=shops,
+    )
+
+
+def first_images(products: Iterable[Product]) -> dict[UUID, ProductImage]:
+    """The first image of each product that has one (one query; none for no products)."""
+    products = list(products)
+    if not products:
+        return {}
+    ranked = (
+        sa.select(
+            ProductImage,
+            sa.func.row_number()
+            .over(
+                partition_by=(ProductImage.tenant_id, ProductImage.product_id),
+                order_by=(ProductImage.position, ProductImage.id),
+            )
+            .label("rn"),
+        )
+        .where(
+            ProductImage.tenant_id.in_({p.tenant_id for p in products}),
+            ProductImage.product_id.in_([p.id for p in products]),
+        )
+        .subquery()
+    )
+    image = aliased(ProductImage, ranked)
+    rows = db.session.scalars(sa.select(image).where(ranked.c.rn == 1))
+    return {row.product_id: row for row in rows}
+
+
+def matching_shops(query: str, limit: int = SHOP_MATCHES) -> list[Tenant]:
+    """Active shops whose name or address contains ``query`` (one query)."""
+    if not query:
+        return []
+    pattern = f"%{escape_like(query.lower())}%"
+    return list(
+        db.session.scalars(
+            sa.select(Tenant)
+            .where(
+                Tenant.status == TenantStatus.ACTIVE,
+                sa.func.lower(Tenant.name).like(pattern, escape="\\")
+                | Tenant.slug.like(pattern, escape="\\"),
+            )
+            .order_by(Tenant.created_at.desc(), Tenant.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _normalise_sort(sort: str | None, has_query: bool) -> str:
+    if sort in SORTS and (sort != "relevance" or has_query):
+        return sort
+    return "relevance" if has_query else "newest"
+
+
+def _empty(query: str, sort: str, page: int, per_page: int) -> SearchResult:
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    return SearchResult(Page(items=[], page=max(1, page), per_page=per_page, total=0), query, sort)
+
+
+def search_products(
+    query: str | None,
+    *,
+    category_slug: str | None = None,
+    shop_slug: str | None = None,
+    price_min: int | None = None,
+    price_max: int | None = None,
+    in_stock: bool = False,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 24,
+    tree: CategoryTree | None = None,
+) -> SearchResult:
+    """Published products of active shops matching ``query`` and the filters (≤ 5 queries).
+
+    ``query`` may be anything typed; ``tree`` saves a query when the caller has
+    already loaded the categories. An unknown category or shop finds nothing.
+    """
+    text = clean_query(query)
+    sort = _normalise_sort(sort, bool(text))
+    terms = query_terms(text)
+    if text and not terms:
+        return _empty(text, sort, page, per_page)
+    category_ids = None
+    if category_slug:
+        tree = tree or category_tree()
+        category = tree.by_slug.get(category_slug)
+        if category is None:
+            return _empty(text, sort, page, per_page)
+        category_ids = frozenset(tree.descendant_ids(category))
+    filters = _Filters(
+        category_ids=category_ids,
+        shop_slug=shop_slug or None,
+        price_min=price_min,
+        price_max=price_max,
+        in_stock=in_stock,
+    )
+    match = None
+    if text:
+        match = _TextMatch(text, terms, db.session.get_bind().dialect.name)
+    with all_tenants("mall-wide catalog search"):
+        return _listing(
+            filters, text=match, sort=sort, page=page, per_page=per_page, with_shops=True
+        )
+
+
+def shop_products(
+    *,
+    sort: str = "newest",
+    page: int = 1,
+    per_page: int = 24,
+    price_min: int | None = None,
+    price_max: int | None = None,
+    in_stock: bool = False,
+) -> SearchResult:
+    """Published products of the shop in context (its storefront), sorted and paginated."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise RuntimeError("shop_products() runs inside the shop's tenant context")
+    sort = _normalise_sort(sort, has_query=False)
+    return _listing(
+        _Filters(tenant_id=tenant_id, price_min=price_min, price_max=price_max, in_stock=in_stock),
+        text=None,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        with_shops=False,
+    )
+
+
+# ---------------------------------------------------------------- home page lists
+
+
+@dataclass
+class Showcase:
+    """The home page's product lists with the first image of each product."""
+
+    newest: list[Product]
+    best_selling: list[Product]
+    images: dict[UUID, ProductImage]
+
+
+def showcase(limit: int = 8) -> Showcase:
+    """Newest and best-selling products across active shops (three queries)."""
+    with all_tenants("mall home page: newest and best-selling products of every shop"):
+        base = _visible(sa.select(Product), _Filters()).options(contains_eager(Product.shop))
+        newest = list(
+            db.session.scalars(base.order_by(*_sort_order("newest", [])).limit(limit)).unique()
+        )
+        best = list(
+            db.session.scalars(
+                base.where(Product.sales_count > 0)
+                .order_by(Product.sales_count.desc(), *_sort_order("newest", []))
+                .limit(limit)
+            ).unique()
+        )
+        images = first_images({p.id: p for p in (*newest, *best)}.values())
+    return Showcase(newest=newest, best_selling=best, images=images)
+
+
+# ---------------------------------------------------------------- sitemap
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """One URL of the sitemap: an endpoint with its values and when it last changed."""
+
+    endpoint: str
+    values: dict[str, str]
+    lastmod: datetime | None
+
+
+@dataclass(frozen=True)
+class SitemapSize:
+    categories: int
+    shops: int
+    products: int
+    newest: datetime | None
+
+    @property
+    def total(self) -> int:
+        return 1 + self.categories + self.shops + self.products
+
+
+def _sitemap_products() -> sa.Select:
+    statement = sa.select(Tenant.slug, Product.slug, Product.updated_at).select_from(Product)
+    return _visible(statement, _Filters()).order_by(Product.tenant_id, Product.id)
+
+
+def sitemap_size() -> SitemapSize:
+    """How many URLs the sitemap lists, and when the catalog last changed (one query)."""
+    with all_tenants("sitemap: counting published products of active shops"):
+        products = _visible(
+            sa.select(
+                sa.func.count().label("n"), sa.func.max(Product.updated_at).label("latest")
+            ).select_from(Product),
+            _Filters(),
+        ).subquery()
+        row = db.session.execute(
+            sa.select(
+                sa.select(sa.func.count()).select_from(Category).scalar_subquery(),
+                sa.select(sa.func.count())
+                .select_from(Tenant)
+                .where(Tenant.status == TenantStatus.ACTIVE)
+                .scalar_subquery(),
+                products.c.n,
+                products.c.latest,
+            )
+        ).one()
+    return SitemapSize(categories=row[0], shops=row[1], products=row[2], newest=row[3])
+
+
+def sitemap_entries(size: SitemapSize, offset: int, limit: int) -> list[SitemapEntry]:
+    """URLs ``offset`` to ``offset + limit`` of the sitemap: home, categories, shops, products.
+
+    At most one query per section that falls in the window.
+    """
+    entries: list[SitemapEntry] = []
+
+    def take(position: int, count: int) -> tuple[int, int] | None:
+        """The slice of a section starting at ``position`` that falls in the window."""
+        start, stop = max(offset, position), min(offset + limit, position + count)
+        return (start - position, stop - start) if stop > start else None
+
+    position = 0
+    if take(position, 1):
+        entries.append(SitemapEntry("pages.home", {}, size.newest))
+    position += 1
+    window = take(position, size.categories)
+    if window:
+        rows = db.session.scalars(
+            sa.select(Category).order_by(Category.slug).offset(window[0]).limit(window[1])
+        )
+        entries += [SitemapEntry("catalog.category", {"slug": c.slug}, c.updated_at) for c in rows]
+    position += size.categories
+    window = take(position, size.shops)
+    if window:
+        rows = db.session.execute(
+            sa.select(Tenant.slug, Tenant.updated_at)
+            .where(Tenant.status == TenantStatus.ACTIVE)
+            .order_by(Tenant.slug)
+            .offset(window[0])
+            .limit(window[1])
+        )
+        entries += [
+            SitemapEntry("storefront.shop_home", {"shop": slug}, updated) for slug, updated in rows
+        ]
+    position += size.shops
+    window = take(position, size.products)
+    if window:
+        with all_tenants("sitemap: published products of active shops"):
+            rows = db.session.execute(_sitemap_products().offset(window[0]).limit(window[1])).all()
+        entries += [
+            SitemapEntry("storefront.product", {"shop": shop, "product_slug": slug}, updated)
+            for shop, slug, updated in rows
+        ]
+    return entries
+
+
+# ---------------------------------------------------------------- request arguments
+
+
+@dataclass(frozen=True)
+class ListingArgs:
+    """The narrowing and paging a visitor asked for in the query string (bad values ignored)."""
+
+    sort: str | None = None
+    page: int = 1
+    price_min: int | None = None
+    price_max: int | None = None
+    price_min_text: str = ""
+    price_max_text: str = ""
+    in_stock: bool = False
+
+    def query_args(self) -> dict[str, str | int | None]:
+        """The arguments to keep in links to other pages of the same list."""
+        return {
+            "sort": self.sort,
+            "price_min": self.price_min_text or None,
+            "price_max": self.price_max_text or None,
+            "in_stock": "1" if self.in_stock else None,
+        }
+
+
+def parse_listing_args(args: Mapping[str, str]) -> ListingArgs:
+    """Sort, page, price range (typed as ``12.50``) and in-stock from a query string."""
+    prices: dict[str, tuple[int | None, str]] = {}
+    for name in ("price_min", "price_max"):
+        raw = (args.get(name) or "").strip()[:20]
+        try:
+            prices[name] = (parse_money(raw), raw) if raw else (None, "")
+        except MoneyError:
+            prices[name] = (None, "")
+    sort = args.get("sort")
+    return ListingArgs(
+        sort=sort if sort in SORTS else None,
+        page=page_number(args.get("page")),
+        price_min=prices["price_min"][0],
+        price_max=prices["price_max"][0],
+        price_min_text=prices["price_min"][1],
+        price_max_text=prices["price_max"][1],
+        in_stock=args.get("in_stock") in ("1", "on", "true", "yes"),
+    )
