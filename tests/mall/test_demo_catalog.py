@@ -79,7 +79,7 @@ def test_active_shops_have_published_products_with_images_and_variants(seeded):
                 assert product.price_min <= product.price_max
                 for image in product.images:
                     assert image.storage_key.startswith(f"products/{shop.id}/")
-                    assert image.thumbnail_key is None
+                    assert image.thumbnail_key and image.thumbnail_key.endswith(".webp")
                     assert (image.width, image.height) == (800, 800)
                     assert image.alt_text
                 for variant in product.variants:

@@ -1,0 +1,44 @@
+"""An operator grows the mall's category tree; a visitor browses it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from mall.accounts.services import create_user
+from mall.extensions import db
+
+PASSWORD = "operator journey password"
+
+
+def test_operator_adds_a_category_and_a_visitor_browses_it(page, live_app):
+    suffix = uuid.uuid4().hex[:6]
+    email = f"cat-operator-{suffix}@example.com"
+    with live_app.app_context():
+        create_user(email, PASSWORD, name="Category Operator", verified=True, operator=True)
+        db.session.commit()
+
+    page.goto("/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/admin/")
+    page.get_by_role("navigation", name="Operator console").get_by_role(
+        "link", name="Categories"
+    ).click()
+    expect(page.get_by_role("heading", name="Categories")).to_be_visible()
+    expect(page.get_by_text("Home & Garden")).to_be_visible()  # the demo tree
+
+    page.get_by_role("link", name=re.compile("New category|Add a category")).first.click()
+    page.get_by_label("Name").fill(f"Stationery {suffix}")
+    page.get_by_label("Address (slug)").fill(f"stationery-{suffix}")
+    page.get_by_role("button", name="Create category").click()
+    expect(page.get_by_text(f"Stationery {suffix}").first).to_be_visible()
+
+    page.goto(f"/categories/stationery-{suffix}")
+    expect(page.get_by_role("heading", name=f"Stationery {suffix}")).to_be_visible()
+    page.goto("/categories/seeds")
+    expect(page.get_by_role("heading", name="Seeds", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Genovese"))).to_be_visible()
