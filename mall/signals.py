@@ -12,3 +12,6 @@ _signals = Namespace()
 
 # sender: the Tenant whose public name changed (the catalog reindexes its products).
 shop_renamed = _signals.signal("shop-renamed")
+
+# sender: the Category whose name changed (the catalog reindexes its products in every shop).
+category_renamed = _signals.signal("category-renamed")

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from mall.catalog.models import Category, Product
 from mall.extensions import db
+from mall.signals import category_renamed
 from tenants.console.audit import record_audit
 from tenants.context import all_tenants
 
@@ -263,6 +264,8 @@ def update_category(
     category.name = name
     category.slug = slug
     db.session.flush()
+    if "name" in changes:
+        category_renamed.send(category)
     record_audit(
         "category.updated",
         actor_id=actor_id,

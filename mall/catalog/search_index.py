@@ -8,13 +8,16 @@ products of active shops, so publishing or a shop's approval needs no reindex.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import nh3
 import sqlalchemy as sa
 
 from mall.catalog.models import Category, Product
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit, job
-from mall.signals import shop_renamed
+from mall.signals import category_renamed, shop_renamed
+from tenants.context import all_tenants, tenant_context
 from tenants.models import Tenant
 
 REINDEX_BATCH = 500
@@ -88,9 +91,27 @@ def _index_sqlite(product: Product, fields: dict[str, str]) -> None:
 @job(queue="maintenance")
 def reindex_shop() -> int:
     """Reindex every product of the shop in context (after a rename); returns how many."""
+    return _reindex(sa.true())
+
+
+@job(queue="maintenance")
+def reindex_category(category_id: str) -> int:
+    """Reindex the products of a renamed category, shop by shop; returns how many."""
+    wanted = Product.category_id == UUID(str(category_id))
+    with all_tenants("search index: which shops have products in a renamed category"):
+        shop_ids = db.session.scalars(sa.select(Product.tenant_id).where(wanted).distinct()).all()
+    count = 0
+    for shop_id in shop_ids:
+        with tenant_context(shop_id):
+            count += _reindex(wanted)
+    return count
+
+
+def _reindex(condition: sa.ColumnElement[bool]) -> int:
+    """Reindex the products of the shop in context matching ``condition``, in batches."""
     count, after = 0, None
     while True:
-        query = sa.select(Product).order_by(Product.id).limit(REINDEX_BATCH)
+        query = sa.select(Product).where(condition).order_by(Product.id).limit(REINDEX_BATCH)
         if after is not None:
             query = query.where(Product.id > after)
         batch = db.session.scalars(query).all()
@@ -105,3 +126,8 @@ def reindex_shop() -> int:
 @shop_renamed.connect
 def _reindex_renamed_shop(shop: Tenant, **_: object) -> None:
     enqueue_after_commit(reindex_shop)
+
+
+@category_renamed.connect
+def _reindex_renamed_category(category: Category, **_: object) -> None:
+    enqueue_after_commit(reindex_category, category.id)

@@ -279,3 +279,35 @@ def test_a_sku_can_move_to_a_new_option_choice_and_skus_can_swap(shop_a):
         services.update_product(product, swapped)
         skus = {v.option_key: v.sku for v in product.variants}
         assert (skus["Size=S"], skus["Size=M"]) == ("RS-M", "RS-S")
+
+
+def test_renaming_a_category_reindexes_its_products_in_every_shop(
+    shop_a, shop_b, operator, backend
+):
+    from mall.catalog.categories import create_category, update_category
+
+    category, _ = create_category(name="Outerwear", slug="outerwear", actor_id=operator.id)
+    ids = {}
+    for shop in (shop_a, shop_b):
+        with tenant_context(shop):
+            ids[shop.slug] = services.create_product(shirt(category_id=category.id)).id
+    db.session.commit()
+    update_category(
+        category, name="Rainwear", slug="outerwear", parent_id=None, actor_id=operator.id
+    )
+    db.session.commit()  # the reindex job runs (inline in tests) after the commit
+    for shop in (shop_a, shop_b):
+        with tenant_context(shop):
+            if backend == "postgresql":
+                text = db.session.scalar(
+                    sa.select(sa.cast(Product.search_vector, sa.Text)).where(
+                        Product.id == ids[shop.slug]
+                    )
+                )
+                assert "'rainwear'" in text and "'outerwear'" not in text
+            else:
+                text = db.session.execute(
+                    sa.text("SELECT category FROM product_search WHERE product_id = :id"),
+                    {"id": ids[shop.slug].hex},
+                ).scalar_one()
+                assert text == "Rainwear"

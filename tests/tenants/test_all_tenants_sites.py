@@ -30,6 +30,10 @@ ALLOWED: dict[str, str] = {
         "cart: a cart mixes shops; looks up the visitor's variant ids among published"
         " products of active shops"
     ),
+    "mall/catalog/search_index.py:reindex_category": (
+        "search index: which shops have products in a renamed category (ids only);"
+        " each shop is then reindexed in its own context"
+    ),
     "mall/catalog/categories.py:product_counts": (
         "operator: products per category (counts in the tree; deletion refused while any"
         " shop files a product there)"
