@@ -71,6 +71,17 @@ def _sqlite_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def str_enum(enum: type, length: int = 16) -> sa.Enum:
+    """A column type for a ``StrEnum``: stores the values (``"active"``) as checked text."""
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
 class Base(DeclarativeBase):
     """The declarative base of every Mall model."""
 

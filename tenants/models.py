@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mall.db import PlatformModel, Timestamped
+from mall.db import PlatformModel, Timestamped, str_enum
 from mall.extensions import db
 from tenants.keys.fields import EncryptedField
 from tenants.keys.service import tenant_scope
@@ -33,13 +33,7 @@ class Tenant(PlatformModel, Timestamped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[TenantStatus] = mapped_column(
-        sa.Enum(
-            TenantStatus,
-            native_enum=False,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(TenantStatus),
         default=TenantStatus.PENDING,
     )
     # The platform's commission on this shop's sales, in basis points (1000 = 10%).

@@ -9,29 +9,25 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from mall.accounts.models import User
-from mall.catalog import forms, media, media_views, services
+from mall.catalog import forms, media, media_views, queries, services
 from mall.catalog.markdown import render_markdown
 from mall.catalog.models import (
     Category,
     Product,
     ProductStatus,
-    StockMovement,
     StockReason,
     Variant,
 )
 from mall.catalog.stock import adjust_stock
 from mall.extensions import db
 from mall.money import format_money
-from mall.pagination import page_number, paginate
+from mall.pagination import page_number
 from tenants.resolution import shop_blueprint
 from tenants.shops.permissions import can, requires
 
@@ -80,68 +76,18 @@ def products() -> ResponseReturnValue:
     if request.method == "POST":
         return _bulk(categories)
     filters = forms.ProductFilters(request.args, categories)
-    statement = _list_statement(filters).options(
-        joinedload(Product.category),
-        selectinload(Product.variants),
-        selectinload(Product.images),
-    )
-    page = paginate(
-        statement, page=page_number(request.args.get("page")), per_page=PRODUCTS_PER_PAGE
+    page = queries.product_list(
+        text=filters.q.data,
+        status=filters.status.data,
+        category_id=filters.category.data,
+        stock=filters.stock.data,
+        sort=filters.sort.data,
+        page=page_number(request.args.get("page")),
+        per_page=PRODUCTS_PER_PAGE,
     )
     bulk = forms.BulkForm(formdata=None)
     bulk.category_id.choices = forms.choices([("", "No category"), *categories])
     return render_template("catalog/admin/products.html", page=page, filters=filters, bulk=bulk)
-
-
-SORTS = {
-    "updated": (Product.updated_at.desc(), Product.id.desc()),
-    "newest": (Product.created_at.desc(), Product.id.desc()),
-    "title": (Product.title, Product.id),
-}
-# What "out of stock" and "low stock" mean for one variant, in SQL (as Variant.available
-# and Variant.low_on_stock do in Python).
-OUT_OF_STOCK = sa.and_(
-    Variant.track_stock.is_(True), Variant.allow_backorder.is_(False), Variant.stock_quantity <= 0
-)
-LOW_ON_STOCK = sa.and_(
-    Variant.track_stock.is_(True),
-    Variant.stock_quantity > 0,
-    Variant.stock_quantity <= Variant.low_stock_threshold,
-)
-
-
-def _list_statement(filters: forms.ProductFilters) -> sa.Select:
-    """The shop's products matching the filters, in the chosen order."""
-    query = sa.select(Product)
-
-    def any_variant(*conditions: sa.ColumnElement[bool]) -> sa.Exists:
-        return (
-            sa.select(Variant.id)
-            .where(
-                Variant.tenant_id == Product.tenant_id,
-                Variant.product_id == Product.id,
-                *conditions,
-            )
-            .exists()
-        )
-
-    text = filters.q.data
-    if text:
-        query = query.where(
-            sa.or_(
-                Product.title.icontains(text, autoescape=True),
-                any_variant(Variant.sku.icontains(text, autoescape=True)),
-            )
-        )
-    if filters.status.data:
-        query = query.where(Product.status == ProductStatus(filters.status.data))
-    if filters.category.data:
-        query = query.where(Product.category_id == UUID(filters.category.data))
-    if filters.stock.data:
-        query = query.where(
-            any_variant(OUT_OF_STOCK if filters.stock.data == "out" else LOW_ON_STOCK)
-        )
-    return query.order_by(*SORTS.get(filters.sort.data, SORTS["updated"]))
 
 
 def stock_summary(product: Product) -> dict[str, int]:
@@ -325,28 +271,12 @@ def _stock_problem(variant: Variant, kind: str, delta: int) -> str | None:
 def _stock_page(product: Product, form: forms.StockForm, status: int = 200) -> ResponseReturnValue:
     by_id = {v.id: v for v in product.variants}
     shown = by_id.get(_uuid(request.args.get("variant")))
-    query = (
-        sa.select(StockMovement)
-        .join(
-            Variant,
-            sa.and_(
-                Variant.tenant_id == StockMovement.tenant_id, Variant.id == StockMovement.variant_id
-            ),
-        )
-        .where(Variant.product_id == product.id)
-        .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
+    movements, actors = queries.stock_history(
+        product,
+        variant=shown,
+        page=page_number(request.args.get("page")),
+        per_page=MOVEMENTS_PER_PAGE,
     )
-    if shown is not None:
-        query = query.where(StockMovement.variant_id == shown.id)
-    movements = paginate(
-        query, page=page_number(request.args.get("page")), per_page=MOVEMENTS_PER_PAGE
-    )
-    actor_ids = {m.actor_id for m in movements.items if m.actor_id}
-    actors = {}
-    if actor_ids:
-        actors = {
-            u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))
-        }
     return render_template(
         "catalog/admin/stock.html",
         product=product,

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import selectinload
 
-from mall.catalog import forms, services
+from mall.catalog import forms, queries, services
 from mall.catalog import media as catalog_media
 from mall.catalog.models import DigitalFile, Product, ProductImage, ProductKind, Variant
 from mall.extensions import db
@@ -158,12 +156,7 @@ def files(product_id: UUID) -> ResponseReturnValue:
 def _files_page(
     product: Product, *, errors: dict | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    variants = db.session.scalars(
-        sa.select(Variant)
-        .where(Variant.product_id == product.id)
-        .options(selectinload(Variant.files))
-        .order_by(Variant.position)
-    ).all()
+    variants = queries.variants_with_files(product)
     return render_template(
         "catalog/admin/files.html",
         product=product,

@@ -17,20 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mall.db import PlatformModel, Timestamped, utcnow
+from mall.db import PlatformModel, Timestamped, str_enum, utcnow
 from mall.extensions import db
 from tenants.models import Tenant
 from tenants.scoping import TenantScoped, tenant_fk, tenant_unique
-
-
-def _enum(enum: type[StrEnum]) -> sa.Enum:
-    return sa.Enum(
-        enum,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Category(PlatformModel, Timestamped, db.Model):
@@ -68,8 +58,10 @@ class Product(TenantScoped, Timestamped, db.Model):
     description_md: Mapped[str] = mapped_column(sa.Text, default="")
     # Rendered from description_md and sanitised when saved (never on each view).
     description_html: Mapped[str] = mapped_column(sa.Text, default="")
-    kind: Mapped[ProductKind] = mapped_column(_enum(ProductKind), default=ProductKind.PHYSICAL)
-    status: Mapped[ProductStatus] = mapped_column(_enum(ProductStatus), default=ProductStatus.DRAFT)
+    kind: Mapped[ProductKind] = mapped_column(str_enum(ProductKind), default=ProductKind.PHYSICAL)
+    status: Mapped[ProductStatus] = mapped_column(
+        str_enum(ProductStatus), default=ProductStatus.DRAFT
+    )
     tax_class: Mapped[str] = mapped_column(sa.String(32), default="standard")
     weight_grams: Mapped[int | None]
     category_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("categories.id"))
@@ -183,7 +175,7 @@ class StockMovement(TenantScoped, db.Model):
 
     variant_id: Mapped[UUID]
     delta: Mapped[int]
-    reason: Mapped[StockReason] = mapped_column(_enum(StockReason))
+    reason: Mapped[StockReason] = mapped_column(str_enum(StockReason))
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -244,7 +236,9 @@ class CatalogImport(TenantScoped, Timestamped, db.Model):
 
     __tablename__ = "catalog_imports"
 
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.QUEUED)
+    status: Mapped[ImportStatus] = mapped_column(
+        str_enum(ImportStatus), default=ImportStatus.QUEUED
+    )
     storage_key: Mapped[str] = mapped_column(sa.String(255))
     filename: Mapped[str] = mapped_column(sa.String(255))
     total_rows: Mapped[int] = mapped_column(default=0)

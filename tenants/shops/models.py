@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mall.db import PlatformModel, Timestamped
+from mall.db import PlatformModel, Timestamped, str_enum
 from mall.extensions import db
 from tenants.keys import EncryptedField, normalise_email
 from tenants.models import Tenant
@@ -25,16 +25,6 @@ class Role(StrEnum):
     SALES_REP = "sales_rep"
 
 
-def _enum(enum: type[StrEnum]) -> sa.Enum:
-    return sa.Enum(
-        enum,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Membership(PlatformModel, Timestamped, db.Model):
     """A user's role in a shop. A platform table: a user lists their shops across the mall."""
 
@@ -42,7 +32,7 @@ class Membership(PlatformModel, Timestamped, db.Model):
 
     user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[UUID] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
 
     tenant: Mapped[Tenant] = relationship()
     user: Mapped[User] = relationship()  # noqa: F821  (mall.accounts.models.User)
@@ -63,9 +53,9 @@ class Invitation(TenantScoped, Timestamped, db.Model):
 
     email_ct: Mapped[bytes] = mapped_column("email", sa.LargeBinary)
     email_index: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     status: Mapped[InvitationStatus] = mapped_column(
-        _enum(InvitationStatus), default=InvitationStatus.PENDING
+        str_enum(InvitationStatus), default=InvitationStatus.PENDING
     )
     invited_by_id: Mapped[UUID | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
