@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -33,8 +32,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from mall.catalog.models import Category, Product, ProductImage, ProductStatus, Variant
 from mall.db import escape_like
 from mall.extensions import db
-from mall.money import MoneyError, parse_money
-from mall.pagination import MAX_PER_PAGE, Page, page_number
+from mall.pagination import MAX_PER_PAGE, Page
 from tenants.context import all_tenants, current_tenant_id
 from tenants.models import Tenant, TenantStatus
 
@@ -254,6 +252,11 @@ def _visible(statement: sa.Select, filters: _Filters) -> sa.Select:
     return statement
 
 
+def published_of_active_shops(statement: sa.Select) -> sa.Select:
+    """``statement`` narrowed to published products of active shops (no other filter)."""
+    return _visible(statement, _Filters())
+
+
 def _sort_order(sort: str, relevance: list[sa.ColumnElement]) -> list[sa.ColumnElement]:
     # Published products always have published_at; plain DESC lets the index serve the order.
     newest = [Product.published_at.desc(), Product.id.desc()]
@@ -468,148 +471,3 @@ def showcase(limit: int = 8) -> Showcase:
         )
         images = first_images({p.id: p for p in (*newest, *best)}.values())
     return Showcase(newest=newest, best_selling=best, images=images)
-
-
-# ---------------------------------------------------------------- sitemap
-
-
-@dataclass(frozen=True)
-class SitemapEntry:
-    """One URL of the sitemap: an endpoint with its values and when it last changed."""
-
-    endpoint: str
-    values: dict[str, str]
-    lastmod: datetime | None
-
-
-@dataclass(frozen=True)
-class SitemapSize:
-    categories: int
-    shops: int
-    products: int
-    newest: datetime | None
-
-    @property
-    def total(self) -> int:
-        return 1 + self.categories + self.shops + self.products
-
-
-def _sitemap_products() -> sa.Select:
-    statement = sa.select(Tenant.slug, Product.slug, Product.updated_at).select_from(Product)
-    return _visible(statement, _Filters()).order_by(Product.tenant_id, Product.id)
-
-
-def sitemap_size() -> SitemapSize:
-    """How many URLs the sitemap lists, and when the catalog last changed (one query)."""
-    with all_tenants("sitemap: counting published products of active shops"):
-        products = _visible(
-            sa.select(
-                sa.func.count().label("n"), sa.func.max(Product.updated_at).label("latest")
-            ).select_from(Product),
-            _Filters(),
-        ).subquery()
-        row = db.session.execute(
-            sa.select(
-                sa.select(sa.func.count()).select_from(Category).scalar_subquery(),
-                sa.select(sa.func.count())
-                .select_from(Tenant)
-                .where(Tenant.status == TenantStatus.ACTIVE)
-                .scalar_subquery(),
-                products.c.n,
-                products.c.latest,
-            )
-        ).one()
-    return SitemapSize(categories=row[0], shops=row[1], products=row[2], newest=row[3])
-
-
-def sitemap_entries(size: SitemapSize, offset: int, limit: int) -> list[SitemapEntry]:
-    """URLs ``offset`` to ``offset + limit`` of the sitemap: home, categories, shops, products.
-
-    At most one query per section that falls in the window.
-    """
-    entries: list[SitemapEntry] = []
-
-    def take(position: int, count: int) -> tuple[int, int] | None:
-        """The slice of a section starting at ``position`` that falls in the window."""
-        start, stop = max(offset, position), min(offset + limit, position + count)
-        return (start - position, stop - start) if stop > start else None
-
-    position = 0
-    if take(position, 1):
-        entries.append(SitemapEntry("pages.home", {}, size.newest))
-    position += 1
-    window = take(position, size.categories)
-    if window:
-        rows = db.session.scalars(
-            sa.select(Category).order_by(Category.slug).offset(window[0]).limit(window[1])
-        )
-        entries += [SitemapEntry("catalog.category", {"slug": c.slug}, c.updated_at) for c in rows]
-    position += size.categories
-    window = take(position, size.shops)
-    if window:
-        rows = db.session.execute(
-            sa.select(Tenant.slug, Tenant.updated_at)
-            .where(Tenant.status == TenantStatus.ACTIVE)
-            .order_by(Tenant.slug)
-            .offset(window[0])
-            .limit(window[1])
-        )
-        entries += [
-            SitemapEntry("storefront.shop_home", {"shop": slug}, updated) for slug, updated in rows
-        ]
-    position += size.shops
-    window = take(position, size.products)
-    if window:
-        with all_tenants("sitemap: published products of active shops"):
-            rows = db.session.execute(_sitemap_products().offset(window[0]).limit(window[1])).all()
-        entries += [
-            SitemapEntry("storefront.product", {"shop": shop, "product_slug": slug}, updated)
-            for shop, slug, updated in rows
-        ]
-    return entries
-
-
-# ---------------------------------------------------------------- request arguments
-
-
-@dataclass(frozen=True)
-class ListingArgs:
-    """The narrowing and paging a visitor asked for in the query string (bad values ignored)."""
-
-    sort: str | None = None
-    page: int = 1
-    price_min: int | None = None
-    price_max: int | None = None
-    price_min_text: str = ""
-    price_max_text: str = ""
-    in_stock: bool = False
-
-    def query_args(self) -> dict[str, str | int | None]:
-        """The arguments to keep in links to other pages of the same list."""
-        return {
-            "sort": self.sort,
-            "price_min": self.price_min_text or None,
-            "price_max": self.price_max_text or None,
-            "in_stock": "1" if self.in_stock else None,
-        }
-
-
-def parse_listing_args(args: Mapping[str, str]) -> ListingArgs:
-    """Sort, page, price range (typed as ``12.50``) and in-stock from a query string."""
-    prices: dict[str, tuple[int | None, str]] = {}
-    for name in ("price_min", "price_max"):
-        raw = (args.get(name) or "").strip()[:20]
-        try:
-            prices[name] = (parse_money(raw), raw) if raw else (None, "")
-        except MoneyError:
-            prices[name] = (None, "")
-    sort = args.get("sort")
-    return ListingArgs(
-        sort=sort if sort in SORTS else None,
-        page=page_number(args.get("page")),
-        price_min=prices["price_min"][0],
-        price_max=prices["price_max"][0],
-        price_min_text=prices["price_min"][1],
-        price_max_text=prices["price_max"][1],
-        in_stock=args.get("in_stock") in ("1", "on", "true", "yes"),
-    )

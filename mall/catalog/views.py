@@ -9,15 +9,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from mall.catalog.search import (
-    SORT_LABELS,
-    SORTS,
-    category_tree,
-    parse_listing_args,
-    search_products,
-    sitemap_entries,
-    sitemap_size,
-)
+from mall.catalog.listing_args import parse_listing_args
+from mall.catalog.search import SORT_LABELS, SORTS, category_tree, search_products
+from mall.catalog.sitemap import sitemap_entries, sitemap_size
 from mall.extensions import limiter
 from mall.money import format_money
 from mall.urls import external_url

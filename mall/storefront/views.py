@@ -8,8 +8,9 @@ from typing import Any
 from flask import abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 
+from mall.catalog.listing_args import parse_listing_args
 from mall.catalog.models import Product, Variant
-from mall.catalog.search import parse_listing_args, shop_products
+from mall.catalog.search import shop_products
 from mall.catalog.views import public_url
 from mall.money import currency, to_decimal_text
 from mall.storefront.services import (

@@ -20,10 +20,10 @@ ALLOWED: dict[str, str] = {
     "mall/catalog/search.py:showcase": (
         "mall home page: newest and best-selling published products of active shops"
     ),
-    "mall/catalog/search.py:sitemap_size": (
+    "mall/catalog/sitemap.py:sitemap_size": (
         "sitemap: counts published products of active shops (and their latest change)"
     ),
-    "mall/catalog/search.py:sitemap_entries": (
+    "mall/catalog/sitemap.py:sitemap_entries": (
         "sitemap: lists published products of active shops (slug and lastmod only)"
     ),
     "mall/cart/services.py:buyable_variants": (

@@ -1,0 +1,274 @@
+"""Reading a catalog CSV: the format's columns, and rows grouped into products.
+
+The format itself is described in ``mall.catalog.csv_io``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mall.catalog.models import ProductKind, ProductStatus
+from mall.catalog.services import ProductInput, VariantInput
+from mall.money import MoneyError, parse_money
+
+OPTION_COLUMNS = tuple(f"option{k}_{part}" for k in (1, 2, 3) for part in ("name", "value"))
+COLUMNS: tuple[str, ...] = (
+    "handle", "title", "description", "kind", "status", "category", "tags",
+    "weight_grams", "tax_class", *OPTION_COLUMNS, "sku", "price", "compare_at_price",
+    "track_stock", "allow_backorder", "low_stock_threshold", "stock",
+)  # fmt: skip
+REQUIRED = ("handle", "title", "sku", "price")
+PRODUCT_COLUMNS = frozenset(COLUMNS[:9]) | {"option1_name", "option2_name", "option3_name"}
+BATCH = 200
+MAX_INT = 1_000_000_000
+# Keeps option_key (three "name=value" pairs) within its 500-character column.
+MAX_OPTION_TEXT = 80
+YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
+COLUMN_ORDER = {name: n for n, name in enumerate(COLUMNS)}
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: the file's line number, the CSV column ("" for the whole row) and why."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        """For ``CatalogImport.errors``."""
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column or '-'}: {self.message}"
+
+
+@dataclass
+class ParsedProduct:
+    """The rows of one handle, read into a ProductInput and the stock wanted per SKU."""
+
+    handle: str
+    rows: list[tuple[int, dict[str, str]]]
+    data: ProductInput = field(default_factory=lambda: ProductInput(title="", variants=[]))
+    stock: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    category_slug: str = ""
+    # option{k}_… columns behind data.options[i]: the k of each named option.
+    option_numbers: list[int] = field(default_factory=list)
+
+    @property
+    def first_row(self) -> int:
+        return self.rows[0][0]
+
+
+@dataclass
+class ParsedCatalog:
+    """A parsed file: its columns, products by handle, problems found while reading."""
+
+    columns: tuple[str, ...] = ()
+    products: list[ParsedProduct] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    total_rows: int = 0
+    # The header itself is wrong: no row is looked at.
+    unreadable: bool = False
+    validated: bool = False
+
+
+# ---------------------------------------------------------------- parse
+
+
+def parse_csv(data: bytes) -> ParsedCatalog:
+    """Read a file into products (grouped by handle), with reading errors by row and column."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return _unreadable(
+            RowError(line, "", "The file is not UTF-8 text. Save it as “CSV UTF-8” and retry.")
+        )
+    if not text.strip():
+        return _unreadable(RowError(1, "", "The file is empty: it needs a header row and rows."))
+    if "\x00" in text:  # PostgreSQL cannot store it in text: refuse it here, by line
+        line = text[: text.index("\x00")].count("\n") + 1
+        return _unreadable(RowError(line, "", "The file contains a NUL byte: is it a CSV file?"))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except csv.Error as error:
+        return _unreadable(RowError(1, "", f"The header row cannot be read ({error})."))
+    errors = _header_errors(header)
+    if errors:
+        return ParsedCatalog(columns=tuple(header), errors=errors, unreadable=True)
+    parsed = ParsedCatalog(columns=tuple(header))
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    try:
+        for line, cells in _records(reader):
+            parsed.total_rows += 1
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                parsed.errors.append(RowError(line, "", "This row has more cells than the header."))
+                continue
+            row = dict(zip(header, cells, strict=False))
+            handle = row.get("handle", "").strip()
+            if not handle:
+                parsed.errors.append(RowError(line, "handle", "Enter the product's handle."))
+                continue
+            groups.setdefault(handle, []).append((line, row))
+    except csv.Error as error:
+        parsed.errors.append(RowError(reader.line_num, "", f"This row cannot be read ({error})."))
+        parsed.unreadable = True
+    if parsed.total_rows == 0 and not parsed.errors:
+        parsed.errors.append(RowError(1, "", "The file has a header but no rows."))
+    for handle, rows in groups.items():
+        item = ParsedProduct(handle=handle, rows=rows)
+        build_product(item)
+        parsed.products.append(item)
+    return parsed
+
+
+def _unreadable(error: RowError) -> ParsedCatalog:
+    return ParsedCatalog(errors=[error], unreadable=True)
+
+
+def _header_errors(header: list[str]) -> list[RowError]:
+    errors = []
+    known = ", ".join(COLUMNS)
+    for n, name in enumerate(header, start=1):
+        if not name:
+            errors.append(RowError(1, f"#{n}", "This column has no name."))
+        elif name not in COLUMN_ORDER:
+            errors.append(RowError(1, name, f"Unknown column “{name}”. Known columns: {known}."))
+        elif header.index(name) != n - 1:
+            errors.append(RowError(1, name, f"The column “{name}” appears twice."))
+    for name in REQUIRED:
+        if name not in header:
+            errors.append(RowError(1, name, f"The required column “{name}” is missing."))
+    return errors
+
+
+def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank records with the line each starts on (a quoted cell may span lines)."""
+    while True:
+        start = reader.line_num + 1  # type: ignore[attr-defined]
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        if any(cell.strip() for cell in cells):
+            yield start, cells
+
+
+def build_product(item: ParsedProduct) -> None:
+    """Turn the raw rows of ``item`` into its ProductInput, stock wanted and reading errors."""
+    errors: list[RowError] = []
+    first_line, first = item.rows[0]
+    item.stock = {}
+
+    def cell(row: dict[str, str], name: str) -> str:
+        return (row.get(name) or "").strip()
+
+    for line, row in item.rows[1:]:
+        for name in PRODUCT_COLUMNS - {"handle"}:
+            if cell(row, name) and cell(row, name) != cell(first, name):
+                message = f"Differs from row {first_line}: leave it empty or repeat it."
+                errors.append(RowError(line, name, message))
+
+    def number(line: int, name: str, raw: str, default: int | None) -> int | None:
+        if not raw:
+            return default
+        if not _INT.match(raw) or abs(int(raw)) > MAX_INT:
+            errors.append(RowError(line, name, "Enter a whole number."))
+            return default
+        return int(raw)
+
+    def choice(line: int, name: str, raw: str, enum: type, default: object) -> object:
+        try:
+            return enum(raw.lower()) if raw else default
+        except ValueError:
+            allowed = " or ".join(m.value for m in enum)
+            errors.append(RowError(line, name, f"Use {allowed}."))
+            return default
+
+    def flag(line: int, name: str, raw: str, default: bool) -> bool:
+        if raw.lower() in YES | NO:
+            return raw.lower() in YES
+        if raw:
+            errors.append(RowError(line, name, "Use yes or no."))
+        return default
+
+    def money(line: int, name: str, raw: str) -> int | None:
+        try:
+            return parse_money(raw) if raw else None
+        except MoneyError as error:
+            errors.append(RowError(line, name, str(error)))
+            return None
+
+    tax_class = cell(first, "tax_class") or "standard"
+    if len(tax_class) > 32:
+        errors.append(RowError(first_line, "tax_class", "Use at most 32 characters."))
+    numbered = [(k, cell(first, f"option{k}_name")) for k in (1, 2, 3)]
+    named = [(k, name) for k, name in numbered if name]
+    for k, name in named:
+        if len(name) > MAX_OPTION_TEXT:
+            errors.append(RowError(first_line, f"option{k}_name", "Use at most 80 characters."))
+    values: dict[str, list[str]] = {name: [] for _, name in named}
+    variants = []
+    for line, row in item.rows:
+        choice_of: dict[str, str] = {}
+        for k, name in numbered:
+            value, column = cell(row, f"option{k}_value"), f"option{k}_value"
+            if name and not value:
+                errors.append(RowError(line, column, f"Enter this variant's {name}."))
+            elif value and not name:
+                errors.append(
+                    RowError(line, column, f"Option {k} has no name on row {first_line}.")
+                )
+            elif value:
+                if len(value) > MAX_OPTION_TEXT:
+                    errors.append(RowError(line, column, "Use at most 80 characters."))
+                choice_of[name] = value
+                if value not in values[name]:
+                    values[name].append(value)
+        price = money(line, "price", cell(row, "price"))
+        if price is None and not cell(row, "price"):
+            errors.append(RowError(line, "price", "Enter a price such as 12.50."))
+        sku = cell(row, "sku")
+        variants.append(
+            VariantInput(
+                sku=sku,
+                price=price or 0,
+                compare_at_price=money(line, "compare_at_price", cell(row, "compare_at_price")),
+                option_values=choice_of,
+                track_stock=flag(line, "track_stock", cell(row, "track_stock"), True),
+                allow_backorder=flag(line, "allow_backorder", cell(row, "allow_backorder"), False),
+                low_stock_threshold=number(
+                    line, "low_stock_threshold", cell(row, "low_stock_threshold"), 0
+                )
+                or 0,
+            )
+        )
+        stock = number(line, "stock", cell(row, "stock"), None)
+        if stock is not None and sku:
+            item.stock[sku] = stock
+    item.data = ProductInput(
+        title=cell(first, "title"),
+        slug=item.handle,
+        # Kept exactly as written: Markdown can depend on leading or trailing blanks.
+        description_md=first.get("description") or "",
+        kind=choice(first_line, "kind", cell(first, "kind"), ProductKind, ProductKind.PHYSICAL),
+        status=choice(
+            first_line, "status", cell(first, "status"), ProductStatus, ProductStatus.DRAFT
+        ),
+        tax_class=tax_class,
+        weight_grams=number(first_line, "weight_grams", cell(first, "weight_grams"), None),
+        tags=[t.strip() for t in cell(first, "tags").split(";") if t.strip()],
+        options=[{"name": name, "values": values[name]} for _, name in named],
+        variants=variants,
+    )
+    item.option_numbers = [k for k, _ in named]
+    item.category_slug = cell(first, "category").lower()
+    item.errors = errors
