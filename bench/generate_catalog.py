@@ -203,16 +203,16 @@ class Generator:
 PG_INDEX = sa.text(
     """
 UPDATE products AS p SET search_vector =
-    setweight(to_tsvector('simple', p.title), 'A')
-    || setweight(to_tsvector('simple',
+    setweight(to_tsvector('simple', unaccent(p.title)), 'A')
+    || setweight(to_tsvector('simple', unaccent(
          coalesce((SELECT string_agg(v.sku, ' ' ORDER BY v.position) FROM variants v
                    WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id), '')
          || ' ' ||
          coalesce((SELECT string_agg(tag, ' ') FROM json_array_elements_text(p.tags) AS tag), '')
-       ), 'A')
-    || setweight(to_tsvector('simple', t.name || ' ' || c.name), 'B')
+       )), 'A')
+    || setweight(to_tsvector('simple', unaccent(t.name || ' ' || c.name)), 'B')
     || setweight(to_tsvector('simple',
-         regexp_replace(p.description_html, '<[^>]*>', ' ', 'g')), 'C')
+         unaccent(regexp_replace(p.description_html, '<[^>]*>', ' ', 'g'))), 'C')
 FROM tenants AS t, categories AS c
 WHERE t.id = p.tenant_id AND c.id = p.category_id
   AND (p.tenant_id, p.id) IN (

@@ -190,10 +190,12 @@ class _TextMatch:
             order.append(sa.case((sku_hit, 0), else_=1))
         if self.dialect == "postgresql":
             simple = sa.literal_column("'simple'::regconfig")
-            tsquery = sa.func.websearch_to_tsquery(simple, self.query)
+            # The index holds unaccented text, so the query is unaccented too.
+            tsquery = sa.func.websearch_to_tsquery(simple, sa.func.unaccent(self.query))
             if not _WEBSEARCH_SYNTAX.search(self.query):
                 # Plain words: also match the last one as a prefix (as typed so far).
-                tsquery = tsquery.op("||")(sa.func.to_tsquery(simple, tsquery_prefix(self.terms)))
+                prefix = sa.func.unaccent(tsquery_prefix(self.terms))
+                tsquery = tsquery.op("||")(sa.func.to_tsquery(simple, prefix))
             statement = statement.where(Product.search_vector.op("@@")(tsquery))
             order.append(sa.func.ts_rank_cd(Product.search_vector, tsquery).desc())
         else:

@@ -1,6 +1,7 @@
 """Keeping the full-text index of products current.
 
-PostgreSQL: ``products.search_vector`` (weighted ``tsvector``, GIN index).
+PostgreSQL: ``products.search_vector`` (weighted ``tsvector`` of the unaccented
+text, GIN index).
 SQLite: the FTS5 table ``product_search`` (made by migration 0003).
 Every product is indexed whatever its status; searches filter on published
 products of active shops, so publishing or a shop's approval needs no reindex.
@@ -57,7 +58,8 @@ def remove_product(product: Product) -> None:
 def _weighted(text: str, weight: str) -> sa.ColumnElement:
     # setweight() takes a "char" weight: a literal, not a bound varchar.
     assert weight in "ABCD"
-    vector = sa.func.to_tsvector(sa.literal_column("'simple'"), sa.cast(sa.literal(text), sa.Text))
+    folded = sa.func.unaccent(sa.cast(sa.literal(text), sa.Text))  # "Café" is found as "cafe"
+    vector = sa.func.to_tsvector(sa.literal_column("'simple'"), folded)
     return sa.func.setweight(vector, sa.literal_column(f"'{weight}'"))
 
 
