@@ -8,36 +8,14 @@ from uuid import uuid4
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import DEFAULT_PASSWORD
-
-
-def make_owner_with_shop(live_app, email: str, slug: str) -> None:
-    from mall.accounts.services import create_user
-    from mall.extensions import db
-    from tenants.models import TenantStatus
-    from tenants.services import create_shop
-    from tenants.shops.models import Membership, Role
-
-    with live_app.app_context():
-        user = create_user(email, DEFAULT_PASSWORD, name="Cat Owner", verified=True)
-        shop = create_shop(slug, name=f"Catalog Journey {slug}", status=TenantStatus.ACTIVE)
-        db.session.add(Membership(user_id=user.id, tenant_id=shop.id, role=Role.OWNER))
-        db.session.commit()
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/account/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+from tests.e2e.journeys import make_person, sign_in
 
 
 def test_an_owner_builds_a_product_with_variants_stock_and_a_photo(page, live_app, tmp_path):
     suffix = uuid4().hex[:8]
     email = f"catalog-{suffix}@example.com"
     slug = f"catalog-{suffix}"
-    make_owner_with_shop(live_app, email, slug)
+    make_person(live_app, email, name="Cat Owner", owns=(slug, f"Catalog Journey {slug}"))
     sign_in(page, email)
 
     page.goto(f"/shop/{slug}/admin/catalog/")

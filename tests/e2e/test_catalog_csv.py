@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from playwright.sync_api import expect
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.e2e.journeys import make_person, sign_in
 
 CSV = (
     "handle,title,description,option1_name,option1_value,sku,price,stock,status\r\n"
@@ -17,32 +17,10 @@ CSV = (
 )
 
 
-def make_owner_and_shop(live_app, email: str, slug: str, suffix: str) -> None:
-    from mall.accounts.services import create_user
-    from mall.extensions import db
-    from tenants.models import TenantStatus
-    from tenants.services import create_shop
-    from tenants.shops.models import Membership, Role
-
-    with live_app.app_context():
-        user = create_user(email, DEFAULT_PASSWORD, name="Sam Seller", verified=True)
-        shop = create_shop(slug, name=f"Sock Shop {suffix}", status=TenantStatus.ACTIVE)
-        db.session.add(Membership(user_id=user.id, tenant_id=shop.id, role=Role.OWNER))
-        db.session.commit()
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/account/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
-
-
 def test_an_owner_imports_a_csv_file(page, live_app, tmp_path):
     suffix = uuid4().hex[:8]
     email, slug = f"seller-{suffix}@example.com", f"socks-{suffix}"
-    make_owner_and_shop(live_app, email, slug, suffix)
+    make_person(live_app, email, name="Sam Seller", owns=(slug, f"Sock Shop {suffix}"))
     sign_in(page, email)
 
     page.goto(f"/shop/{slug}/admin/catalog/csv/")

@@ -7,23 +7,14 @@ import uuid
 
 from playwright.sync_api import expect
 
-from mall.accounts.services import create_user
-from mall.extensions import db
-
-PASSWORD = "operator journey password"
+from tests.e2e.journeys import make_person, sign_in
 
 
 def test_operator_adds_a_category_and_a_visitor_browses_it(page, live_app):
     suffix = uuid.uuid4().hex[:6]
     email = f"cat-operator-{suffix}@example.com"
-    with live_app.app_context():
-        create_user(email, PASSWORD, name="Category Operator", verified=True, operator=True)
-        db.session.commit()
-
-    page.goto("/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    make_person(live_app, email, name="Category Operator", operator=True)
+    sign_in(page, email)
     page.goto("/admin/")
     page.get_by_role("navigation", name="Operator console").get_by_role(
         "link", name="Categories"

@@ -7,32 +7,26 @@ import uuid
 
 from playwright.sync_api import expect
 
-PASSWORD = "operator passphrase 1"
+from tests.e2e.journeys import make_person, sign_in
 
 
 def make_operator_and_shop(live_app) -> tuple[str, str, str]:
     """A fresh operator and a pending shop of our own (other journeys share the live database)."""
-    from mall.accounts.services import create_user
-    from mall.extensions import db
-    from tenants.services import create_shop
-
     suffix = uuid.uuid4().hex[:8]
-    email = f"operator-{suffix}@example.com"
-    with live_app.app_context():
-        create_user(email, PASSWORD, name="Journey Operator", verified=True, operator=True)
-        shop = create_shop(f"journey-{suffix}", name=f"Journey Kites {suffix}")
-        db.session.commit()
-        return email, shop.slug, shop.name
+    email, slug, name = (
+        f"operator-{suffix}@example.com",
+        f"journey-{suffix}",
+        f"Journey Kites {suffix}",
+    )
+    make_person(live_app, email, name="Journey Operator", operator=True)
+    make_person(live_app, f"kites-{suffix}@example.com", owns=(slug, name), shop_status="pending")
+    return email, slug, name
 
 
 def test_operator_approves_a_pending_shop(page, live_app):
     email, slug, name = make_operator_and_shop(live_app)
 
-    page.goto("/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    sign_in(page, email)
 
     page.goto("/admin/")
     expect(page.get_by_role("heading", name="Operator console")).to_be_visible()

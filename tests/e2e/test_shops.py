@@ -7,32 +7,15 @@ from uuid import uuid4
 
 from playwright.sync_api import expect
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.e2e.journeys import make_person, sign_in
 from tests.support.mail import sent_to
-
-
-def make_verified_user(live_app, email: str, name: str) -> None:
-    from mall.accounts.services import create_user
-    from mall.extensions import db
-
-    with live_app.app_context():
-        create_user(email, DEFAULT_PASSWORD, name=name, verified=True)
-        db.session.commit()
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/account/login")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 
 def test_a_member_opens_a_shop_and_invites_staff(page, live_app):
     suffix = uuid4().hex[:8]
     email = f"founder-{suffix}@example.com"
     slug = f"journey-{suffix}"
-    make_verified_user(live_app, email, "Fran Founder")
+    make_person(live_app, email, name="Fran Founder")
     sign_in(page, email)
 
     menu = page.locator("#account-menu")
