@@ -11,7 +11,7 @@ full-text index is filled set-based per batch (PostgreSQL: one ``UPDATE … FROM
 tenants, categories``; SQLite: ``INSERT INTO product_search … SELECT``).
 
 Every shop is new (slugs ``bench-<run>-<n>``), so the script can run again to
-add more. The category tree is the demo's (``mall.demo_catalog.CATEGORY_TREE``).
+add more. The category tree is the demo's (``mall.demo.catalog.CATEGORY_TREE``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from mall.catalog.models import (
 )
 from mall.catalog.services import slugify
 from mall.db import new_id, utcnow
-from mall.demo_catalog import CATEGORY_TREE
+from mall.demo.catalog import CATEGORY_TREE
 from mall.extensions import db
 from tenants.context import all_tenants
 from tenants.models import Tenant, TenantStatus

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -9,22 +11,20 @@ from flask import Flask
 
 from config import Config, load_config
 
-# Blueprints, in registration order: (module, attribute). Imported inside
-# create_app so that importing ``mall`` pulls in no domain.
-BLUEPRINTS: tuple[tuple[str, str], ...] = (
-    ("tenants.views", "bp"),
-    ("mall.pages.views", "bp"),
-    ("mall.accounts.views", "bp"),
-    ("mall.storefront.views", "bp"),
-    ("tenants.shops.views", "bp"),
-    ("tenants.shops.admin_views", "bp"),
-    ("tenants.console.views", "bp"),
-    ("mall.catalog.views", "bp"),
-    ("mall.catalog.admin_views", "bp"),
-    ("mall.catalog.import_views", "bp"),
-    ("mall.catalog.category_admin", "bp"),
-    ("mall.catalog.media_views", "bp"),
-    ("mall.cart.views", "bp"),
+# The tenancy core and the domains, in the order they wire themselves into the
+# app (blueprints register in this order, so earlier templates win a name
+# clash). Each package has ``init_app(app)``; its ``models`` module, if any, maps
+# its tables. Imported inside create_app so that importing ``mall`` pulls in none.
+DOMAINS: tuple[str, ...] = (
+    "tenants",
+    "mall.pages",
+    "mall.accounts",
+    "mall.storefront",
+    "mall.shops",
+    "mall.console",
+    "mall.catalog",
+    "mall.cart",
+    "mall.demo",
 )
 
 
@@ -36,47 +36,27 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     from tenants.keys.templating import ErasingEnvironment
 
-    app.jinja_environment = ErasingEnvironment  # shredded values render as "[erased]"
+    # Before any extension touches app.jinja_env: shredded values render as "[erased]".
+    app.jinja_environment = ErasingEnvironment
     _configure_logging(app)
-    _init_extensions(app)
-    _register_blueprints(app)
-
-    from mall import cli, errors, security
-    from tenants.resolution import ShopHostMiddleware, leave_shop
-
-    errors.register(app)
-    security.register(app)
-    cli.register(app)
-    app.teardown_request(leave_shop)
-    _register_template_helpers(app)
-    app.wsgi_app = ShopHostMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
+    _init_core(app)
+    for name in DOMAINS:
+        importlib.import_module(name).init_app(app)
     return app
 
 
-MODEL_MODULES: tuple[str, ...] = (
-    "mall.jobs",
-    "tenants.models",
-    "mall.accounts.models",
-    "tenants.shops.models",
-    "tenants.console.models",
-    "mall.catalog.models",
-)
-
-
 def load_models() -> None:
-    """Import every module that maps tables (and the ORM guard's session hooks)."""
-    import importlib
-
-    # The guard's session hooks and the shop admin gate register themselves on import.
-    hooks = ("tenants.guard", "tenants.shops.permissions", "mall.catalog.search_index")
-    for module_name in (*MODEL_MODULES, *hooks):
-        importlib.import_module(module_name)
+    """Import every module that maps tables: core's, then each domain's ``models``."""
+    importlib.import_module("mall.jobs")
+    for name in DOMAINS:
+        if importlib.util.find_spec(f"{name}.models") is not None:
+            importlib.import_module(f"{name}.models")
 
 
-def _init_extensions(app: Flask) -> None:
-    from mall import jobs
+def _init_core(app: Flask) -> None:
+    from mall import cli, errors, jobs, security
     from mall.extensions import csrf, db, limiter, migrate
-    from tenants import keys
+    from mall.schedule import add_periodic
 
     load_models()
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -87,18 +67,15 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    from mall.accounts import auth
-
-    auth.init_app(app)
     jobs.use_app(app)
-    keys.init_app(app)
+    errors.register(app)
+    security.register(app)
+    cli.init_app(app)
+    add_periodic(app, jobs.prune_job_failures, interval=24 * 3600)
 
-
-def _register_blueprints(app: Flask) -> None:
-    import importlib
-
-    for module_name, attribute in BLUEPRINTS:
-        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
+    @app.context_processor
+    def helpers() -> dict:
+        return {"has_endpoint": lambda name: name in app.view_functions}
 
 
 def _configure_logging(app: Flask) -> None:
@@ -106,9 +83,3 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
-
-
-def _register_template_helpers(app: Flask) -> None:
-    @app.context_processor
-    def helpers() -> dict:
-        return {"has_endpoint": lambda name: name in app.view_functions}

@@ -135,10 +135,15 @@ def enqueue_after_commit(func: Callable[..., Any], *ids: JobArg, queue: str | No
 
 
 def _spec_for(func: Callable[..., Any]) -> JobSpec:
+    return _registry[job_ref(func)]
+
+
+def job_ref(func: Callable[..., Any]) -> str:
+    """The ``"module:function"`` name a job is known by (TypeError for a plain function)."""
     ref = getattr(func, "job_ref", None)
     if ref not in _registry:
         raise TypeError(f"{func!r} is not a job: decorate it with @mall.jobs.job()")
-    return _registry[ref]
+    return ref
 
 
 @event.listens_for(Session, "after_commit")

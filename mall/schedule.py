@@ -1,13 +1,23 @@
-"""Periodic jobs, declared in one place.
+"""Periodic jobs: each domain registers its own in ``init_app``; this is where they are read.
 
-With Redis, ``flask mall worker`` registers these with rq's cron scheduler;
-without it, ``flask mall run-periodic`` runs them (from the system's cron).
-Jobs are named by reference so that this core module imports no higher layer.
+With Redis, ``flask mall worker`` hands them to rq's cron scheduler (and logs
+the list at start-up); without it, ``flask mall run-periodic`` runs them from
+the system's cron. ``flask mall periodic`` lists them. Jobs are kept by
+reference (``"module:function"``) so that the worker's scheduler process can
+enqueue them without importing the domains.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from mall.jobs import job_ref
+
+EXTENSION_KEY = "mall.periodic"
 
 
 @dataclass(frozen=True)
@@ -19,7 +29,18 @@ class Periodic:
     args: tuple[str | int, ...] = ()
 
 
-PERIODIC_JOBS: tuple[Periodic, ...] = (
-    Periodic("mall.jobs:prune_job_failures", interval=24 * 3600),
-    Periodic("tenants.console.jobs:shred_due_shops", interval=3600),
-)
+def add_periodic(
+    app: Flask, func: Callable[..., Any], *, interval: int, args: tuple[str | int, ...] = ()
+) -> None:
+    """Run the job ``func`` every ``interval`` seconds; registering a job twice is a no-op."""
+    if interval < 60:
+        raise ValueError("periodic jobs run at most once a minute")
+    periodic = Periodic(ref=job_ref(func), interval=interval, args=args)
+    registered = app.extensions.setdefault(EXTENSION_KEY, [])
+    if all(existing.ref != periodic.ref for existing in registered):
+        registered.append(periodic)
+
+
+def periodic_jobs(app: Flask) -> tuple[Periodic, ...]:
+    """Every periodic job the app's domains registered, in registration order."""
+    return tuple(app.extensions.get(EXTENSION_KEY, ()))

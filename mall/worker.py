@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 
 from flask import Flask
 
+from mall.extensions import db
 from mall.jobs import QUEUES, redis_connection, run_job, use_app
-from mall.schedule import PERIODIC_JOBS
+from mall.schedule import Periodic, periodic_jobs
+
+log = logging.getLogger(__name__)
 
 
 def run_worker(app: Flask, queues: list[str] | None, *, burst: bool, cron: bool) -> bool:
@@ -25,8 +29,11 @@ def run_worker(app: Flask, queues: list[str] | None, *, burst: bool, cron: bool)
         raise ValueError(f"unknown queues: {', '.join(sorted(unknown))}")
     scheduler = None
     if cron:
+        periodic = periodic_jobs(app)
+        for item in periodic:
+            log.info("periodic job %s every %d s", item.ref, item.interval)
         scheduler = multiprocessing.Process(
-            target=run_cron, args=(app.config["REDIS_URL"],), daemon=True
+            target=run_cron, args=(app.config["REDIS_URL"], periodic), daemon=True
         )
         scheduler.start()
     try:
@@ -37,26 +44,24 @@ def run_worker(app: Flask, queues: list[str] | None, *, burst: bool, cron: bool)
             scheduler.terminate()
 
 
-def run_cron(redis_url: str) -> None:
+def run_cron(redis_url: str, periodic: tuple[Periodic, ...]) -> None:
     """Enqueue each periodic job on its interval (rq's cron scheduler)."""
     from redis import Redis
     from rq.cron import CronScheduler
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
-    for periodic in PERIODIC_JOBS:
+    for item in periodic:
         scheduler.register(
             run_job,
             queue_name="maintenance",
-            args=(periodic.ref, None, *periodic.args),
-            interval=periodic.interval,
-            name=periodic.ref,
+            args=(item.ref, None, *item.args),
+            interval=item.interval,
+            name=item.ref,
         )
     scheduler.start()
 
 
 def _forget_parent_connections(app: Flask) -> None:
-    from mall.extensions import db
-
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)

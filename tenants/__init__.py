@@ -1,4 +1,25 @@
-"""Tenancy core: shops (tenants), their context, isolation and row-level security.
+"""Tenancy core: shops (tenants), their context, isolation and row-level security,
+the key service, the audit log and platform settings.
 
-Later: the key service, shop registration and staff, the operator console.
+It ranks below the mall's domains: it imports mall core only, and announces
+what the domains need through hooks (the admin gate, the jobs' tenant scope).
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Key service, ORM guard, shop resolution (paths, subdomains, custom domains)."""
+    from mall.cli import add_commands
+    from tenants import guard, keys, views
+    from tenants.keys.cli import keys_cli
+    from tenants.resolution import ShopHostMiddleware, leave_shop
+
+    assert guard  # its session hooks register on import
+    keys.init_app(app)
+    app.register_blueprint(views.bp)
+    app.teardown_request(leave_shop)
+    app.wsgi_app = ShopHostMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
+    add_commands(keys_cli)

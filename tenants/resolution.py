@@ -47,7 +47,7 @@ _admin_gate: AdminGate | None = None
 
 
 def register_admin_gate(gate: AdminGate) -> None:
-    """Set who may enter shop admin blueprints (``tenants.shops`` registers it).
+    """Set who may enter shop admin blueprints (``mall.shops`` registers it).
 
     The gate returns None to admit, or a response (sign-in redirect, 404).
     Without a gate every admin page answers 404: fail closed.

@@ -326,7 +326,7 @@ def operator(make_user):
 @pytest.fixture
 def member_of_a(shop_a, make_user, sign_in):
     """A signed-in owner of shop A."""
-    from tenants.shops.models import Membership, Role
+    from mall.shops.models import Membership, Role
 
     member = make_user("member-a@example.com", name="Member A")
     db.session.add(Membership(user_id=member.id, tenant_id=shop_a.id, role=Role.OWNER))

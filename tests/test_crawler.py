@@ -58,7 +58,7 @@ def crawl_client(app, client):
 
 @pytest.fixture
 def owner_of_a(shop_a, make_user, sign_in):
-    from tenants.shops.models import Membership, Role
+    from mall.shops.models import Membership, Role
 
     owner = make_user("owner-a@example.com", name="Owner A")
     db.session.add(Membership(user_id=owner.id, tenant_id=shop_a.id, role=Role.OWNER))

@@ -1,6 +1,6 @@
 """Dependencies point one way: config <- core <- tenants <- mall domains <- affiliates, vendors.
 
-``tenants/shops`` and ``tenants/console`` are features on the tenancy core and
+``mall/shops`` and ``mall/console`` are features on the tenancy core and
 rank with the mall domains. Imports inside functions count too. ``mall/__init__.py`` (create_app),
 ``mall/cli.py``, ``mall/demo.py`` and ``mall/demo_catalog.py`` compose every layer and are exempt.
 """

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
-from mall.demo import DEMO_PERSONAL_DATA, seed_demo
+from mall.demo.people import DEMO_PERSONAL_DATA, seed_demo
 from mall.extensions import db
 from tests.conftest import dispose_app, make_test_app
 

@@ -28,8 +28,8 @@ from mall.catalog.stock import adjust_stock
 from mall.extensions import db
 from mall.money import format_money
 from mall.pagination import page_number
+from mall.shops.permissions import can, requires
 from tenants.resolution import shop_blueprint
-from tenants.shops.permissions import can, requires
 
 bp = shop_blueprint(
     "catalog_admin", __name__, admin=True, url_prefix="/admin/catalog", template_folder="templates"

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from mall.catalog.models import Category, Product
 from mall.extensions import db
 from mall.signals import category_renamed
-from tenants.console.audit import record_audit
+from tenants.audit import record_audit
 from tenants.context import all_tenants
 
 MAX_NAME = 100

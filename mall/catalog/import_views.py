@@ -16,8 +16,8 @@ from werkzeug.datastructures import FileStorage
 from mall.catalog import csv_io, imports
 from mall.catalog.models import ImportStatus
 from mall.extensions import db
+from mall.shops.permissions import can, requires
 from tenants.resolution import shop_blueprint
-from tenants.shops.permissions import can, requires
 
 bp = shop_blueprint(
     "catalog_csv",

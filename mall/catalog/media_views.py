@@ -16,10 +16,10 @@ from mall.catalog import forms, queries, services
 from mall.catalog import media as catalog_media
 from mall.catalog.models import DigitalFile, Product, ProductImage, ProductKind, Variant
 from mall.extensions import db
+from mall.shops.permissions import requires
 from mall.storage import StorageKeyInvalid, storage
 from tenants.guard import scoped_get
 from tenants.resolution import shop_blueprint
-from tenants.shops.permissions import requires
 
 bp = shop_blueprint("catalog_media", __name__, url_prefix="/media")
 

@@ -23,7 +23,7 @@ SHOP_ROUTES = {
 def make_membership(shop):
     """A staff member of ``shop`` (a new user); returns the membership id."""
     from mall.accounts.services import create_user
-    from tenants.shops.models import Membership, Role
+    from mall.shops.models import Membership, Role
 
     user = create_user(f"crawl-{uuid4().hex[:12]}@example.com", "correct horse battery")
     membership = Membership(user_id=user.id, tenant_id=shop.id, role=Role.STAFF)
@@ -34,8 +34,8 @@ def make_membership(shop):
 
 def make_invitation(shop):
     """A pending invitation of ``shop``; returns its id."""
+    from mall.shops.models import Invitation, Role
     from tenants.context import tenant_context
-    from tenants.shops.models import Invitation, Role
 
     with tenant_context(shop):
         invitation = Invitation(

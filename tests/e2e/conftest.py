@@ -48,7 +48,7 @@ def live_app(tmp_path_factory):
 
     Journeys may create data with ``with live_app.app_context(): …; db.session.commit()``.
     """
-    from mall.demo import seed_demo
+    from mall.demo.people import seed_demo
     from mall.extensions import db
     from tests.conftest import dispose_app, make_test_app
 

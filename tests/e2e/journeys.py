@@ -19,9 +19,9 @@ def make_person(
     """A verified account on the live server; ``owns=(slug, name)`` also gives it a shop."""
     from mall.accounts.services import create_user
     from mall.extensions import db
+    from mall.shops.models import Membership, Role
     from tenants.models import TenantStatus
     from tenants.services import create_shop
-    from tenants.shops.models import Membership, Role
 
     with live_app.app_context():
         user = create_user(email, DEFAULT_PASSWORD, name=name, verified=True, operator=operator)

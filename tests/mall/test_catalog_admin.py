@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from mall.catalog import services
 from mall.catalog.models import Category, Product, ProductStatus, Variant
 from mall.extensions import db
+from mall.shops.models import Membership, Role
+from mall.shops.permissions import PERMISSIONS
 from tenants.context import tenant_context
-from tenants.shops.models import Membership, Role
-from tenants.shops.permissions import PERMISSIONS
 
 CATALOG = "/shop/shop-a/admin/catalog"
 

@@ -13,8 +13,8 @@ from mall.catalog import imports
 from mall.catalog.models import CatalogImport, ImportStatus, Product, StockMovement
 from mall.extensions import db
 from mall.jobs import run_job
+from mall.shops.models import Membership, Role
 from tenants.context import tenant_context
-from tenants.shops.models import Membership, Role
 from tests.crawl.catalog_csv import make_import
 from tests.mall.test_catalog_csv import (
     bad,

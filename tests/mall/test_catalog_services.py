@@ -245,7 +245,7 @@ def test_money_formatting_and_parsing(app_ctx):
 
 
 def test_renaming_a_shop_reindexes_its_products(shop_a, backend):
-    from tenants.shops.services import update_settings
+    from mall.shops.services import update_settings
 
     with tenant_context(shop_a):
         product = services.create_product(shirt())

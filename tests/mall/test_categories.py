@@ -10,8 +10,8 @@ from mall.catalog.categories import CategoryError
 from mall.catalog.models import Category
 from mall.catalog.services import ProductInput, VariantInput, create_product
 from mall.extensions import db
-from tenants.console.models import AuditEvent
 from tenants.context import tenant_context
+from tenants.models import AuditEvent
 
 IP = "203.0.113.9"
 

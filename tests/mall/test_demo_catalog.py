@@ -21,8 +21,8 @@ from mall.catalog.models import (
     Variant,
 )
 from mall.catalog.stock import movements_total
-from mall.demo import seed_demo
-from mall.demo_catalog import DEMO_CATALOG, initials
+from mall.demo.catalog import DEMO_CATALOG, initials
+from mall.demo.people import seed_demo
 from mall.extensions import db
 from mall.storage import storage
 from tenants.context import all_tenants, tenant_context

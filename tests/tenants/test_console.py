@@ -10,9 +10,8 @@ import sqlalchemy as sa
 
 from mall.db import utcnow
 from mall.extensions import db
-from tenants.console.models import AuditEvent, PlatformSetting
-from tenants.models import Tenant, TenantStatus
-from tenants.shops.models import Membership, Role
+from mall.shops.models import Membership, Role
+from tenants.models import AuditEvent, PlatformSetting, Tenant, TenantStatus
 from tests.support.mail import clear_outbox, sent, sent_to, text_of
 
 IP = "203.0.113.7"
@@ -356,7 +355,7 @@ def test_audit_log_masks_the_actor_and_the_ip(as_operator, owned_shop):
 
 
 def test_audit_log_is_paginated_newest_first(as_operator, operator):
-    from tenants.console.audit import record_audit
+    from tenants.audit import record_audit
 
     for n in range(55):
         record_audit(f"test.{n:02d}", actor_id=operator.id, target_type="test")
@@ -382,7 +381,7 @@ def test_shop_list_filters_and_searches(as_operator, make_shop):
 
 
 def test_list_query_counts_are_flat_and_paginated(as_operator, operator, make_shop, count_queries):
-    from tenants.console.audit import record_audit
+    from tenants.audit import record_audit
 
     def queries(url: str) -> int:
         with count_queries() as counter:

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from mall.accounts.models import User
+from mall.console.audit import mask_ip
+from mall.console.stats import overview_stats
 from mall.db import utcnow
 from mall.extensions import db
-from tenants.console.audit import mask_ip
-from tenants.console.stats import overview_stats
 from tenants.keys.masking import mask_email
 from tenants.models import Tenant, TenantStatus
 

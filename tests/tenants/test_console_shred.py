@@ -8,14 +8,13 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template_string
 
+from mall.console.jobs import purge_order, purge_shop_rows, shred_due_shops
 from mall.db import utcnow
 from mall.extensions import db
-from tenants.console.jobs import purge_order, purge_shop_rows, shred_due_shops
-from tenants.console.models import AuditEvent
+from mall.shops.models import Membership, Role
 from tenants.context import tenant_context
 from tenants.keys import ERASED, KeyDestroyed
-from tenants.models import Tenant, TenantStatus
-from tenants.shops.models import Membership, Role
+from tenants.models import AuditEvent, Tenant, TenantStatus
 from tests.support.models import Author, Book, Shelf
 
 
@@ -130,7 +129,7 @@ def test_the_periodic_job_runs_through_the_job_wrapper(app_ctx, stocked_shop):
     from mall.jobs import run_job
 
     due = stocked_shop(TenantStatus.CLOSED, shred_after=utcnow() - timedelta(seconds=1))
-    assert run_job("tenants.console.jobs:shred_due_shops", None) == 1
+    assert run_job("mall.console.jobs:shred_due_shops", None) == 1
     assert reload(due).shredded_at is not None
     assert count(Author, due) == 0
 

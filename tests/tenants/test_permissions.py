@@ -8,9 +8,9 @@ import pytest
 
 from mall.db import utcnow
 from mall.extensions import db
+from mall.shops.models import Invitation, Membership, Role
+from mall.shops.permissions import ALL, PERMISSIONS, can, requires
 from tenants.context import tenant_context
-from tenants.shops.models import Invitation, Membership, Role
-from tenants.shops.permissions import ALL, PERMISSIONS, can, requires
 from tests.support.mail import clear_outbox
 
 ADMIN = "/shop/shop-a/admin"

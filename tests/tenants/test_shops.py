@@ -11,12 +11,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from mall.extensions import db
+from mall.shops import services
+from mall.shops.models import Membership, Role
 from mall.storage import LocalStorage, StorageKeyInvalid, check_key, storage
-from tenants.console.models import PlatformSetting
 from tenants.keys.masking import mask_email
-from tenants.models import Tenant, TenantStatus
-from tenants.shops import services
-from tenants.shops.models import Membership, Role
+from tenants.models import PlatformSetting, Tenant, TenantStatus
 from tests.support.mail import clear_outbox, link_in, sent_to, text_of
 
 

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 
 from mall.db import utcnow
 from mall.extensions import db
+from mall.shops import services
+from mall.shops.models import Invitation, InvitationStatus, Membership, Role
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
 from tenants.models import TenantStatus
 from tenants.services import set_status
-from tenants.shops import services
-from tenants.shops.models import Invitation, InvitationStatus, Membership, Role
 from tests.support.mail import clear_outbox, link_in, sent_to, text_of
 
 STAFF = "/shop/shop-a/admin/staff"

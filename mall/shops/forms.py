@@ -14,9 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from mall.shops.models import Role
+from mall.shops.services import INVITABLE_ROLES, ROLE_LABELS
 from tenants.services import ShopError, validate_slug
-from tenants.shops.models import Role
-from tenants.shops.services import INVITABLE_ROLES, ROLE_LABELS
 
 NAME = [DataRequired(message="Enter the shop's name."), Length(max=200)]
 CONTACT_EMAIL = [Optional(), Email(message="Enter a valid email address."), Length(max=254)]

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from tenants.console.services import MAX_REASON_LENGTH, MAX_SHRED_GRACE_DAYS
+from mall.console.services import MAX_REASON_LENGTH, MAX_SHRED_GRACE_DAYS
 
 
 def parse_percent(text: str) -> int:

@@ -12,13 +12,13 @@ from flask_login import current_user
 from mall.db import utcnow
 from mall.extensions import db
 from mall.pagination import page_number
+from mall.shops import forms, services
+from mall.shops.models import Role
+from mall.shops.permissions import can, membership_of, requires
+from mall.shops.views import uploaded_bytes
 from tenants.keys import reveal
 from tenants.keys.masking import mask_email
 from tenants.resolution import shop_blueprint
-from tenants.shops import forms, services
-from tenants.shops.models import Role
-from tenants.shops.permissions import can, membership_of, requires
-from tenants.shops.views import uploaded_bytes
 
 bp = shop_blueprint(
     "shop_admin", __name__, admin=True, url_prefix="/admin", template_folder="templates"

@@ -17,7 +17,7 @@ from tenants.scoping import TenantScoped
 
 
 class Role(StrEnum):
-    """A member's role in one shop; what each may do is in ``tenants.shops.permissions``."""
+    """A member's role in one shop; what each may do is in ``mall.shops.permissions``."""
 
     OWNER = "owner"
     MANAGER = "manager"

@@ -25,17 +25,17 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.pagination import Page
+from mall.shops import jobs
+from mall.shops.models import Invitation, InvitationStatus, Membership, Role
+from mall.shops.permissions import membership_of
 from mall.signals import shop_renamed
 from mall.storage import random_key, storage
-from tenants.console.models import PlatformSetting
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
 from tenants.keys import tenant_scope
 from tenants.models import Tenant, TenantStatus
 from tenants.services import ShopError, create_shop, validate_slug
-from tenants.shops import jobs
-from tenants.shops.models import Invitation, InvitationStatus, Membership, Role
-from tenants.shops.permissions import membership_of
+from tenants.settings import get_setting
 
 AUTO_APPROVE_KEY = "auto_approve_shops"
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -75,10 +75,7 @@ class InvitationInvalid(ShopError):
 
 def auto_approve_enabled() -> bool:
     """True when the operator lets new shops open without review."""
-    setting = db.session.get(PlatformSetting, AUTO_APPROVE_KEY)
-    if setting is None:
-        return False
-    value = setting.value
+    value = get_setting(AUTO_APPROVE_KEY, False)
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return value is True or value == 1

@@ -15,12 +15,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from mall.accounts.auth import operator_required
+from mall.console import audit as audit_log
+from mall.console import forms, services
+from mall.console.services import ConsoleError
+from mall.console.stats import overview_stats
 from mall.extensions import db
 from mall.pagination import page_number
-from tenants.console import audit as audit_log
-from tenants.console import forms, services
-from tenants.console.services import ConsoleError
-from tenants.console.stats import overview_stats
 from tenants.keys.masking import mask_email
 from tenants.models import Tenant
 

@@ -1,10 +1,9 @@
-"""The operators' audit log: who did what to which target, when and from where."""
+"""Reading the audit log in the console: events with their actor and IP masked."""
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -12,33 +11,8 @@ import sqlalchemy as sa
 from mall.accounts.models import User
 from mall.extensions import db
 from mall.pagination import Page
-from tenants.console.models import AuditEvent
 from tenants.keys.masking import mask_email
-from tenants.models import Tenant
-
-
-def record_audit(
-    action: str,
-    *,
-    actor_id: UUID | None,
-    target_type: str,
-    target_id: UUID | str | None = None,
-    details: dict[str, Any] | None = None,
-    ip_address: str | None = None,
-) -> AuditEvent:
-    """Write one audit event; ``details`` are facts, never personal data."""
-    event = AuditEvent(
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id) if target_id is not None else None,
-        details=details or {},
-    )
-    # Sealed under the platform key: the audit log keeps no readable IP at rest.
-    event.ip_address = ip_address or None
-    db.session.add(event)
-    db.session.flush()
-    return event
+from tenants.models import AuditEvent, Tenant
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,8 @@ from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from mall.extensions import db
+from mall.shops.models import Membership, Role
 from tenants.models import Tenant
-from tenants.resolution import register_admin_gate
-from tenants.shops.models import Membership, Role
 
 ALL = frozenset(
     {
@@ -104,6 +103,3 @@ def requires(permission: str) -> Callable:
         return wrapped
 
     return decorate
-
-
-register_admin_gate(admit_members)

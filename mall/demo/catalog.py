@@ -1,6 +1,6 @@
 """The demo catalog: the mall's category tree and the products of the five active demo shops.
 
-Called by ``mall.demo.seed_demo`` (a composition module, like it). Idempotent:
+Called by ``mall.demo.people.seed_demo`` (a composition module, like it). Idempotent:
 categories are matched by slug and products by slug within their shop; a
 product that exists is left as it is (with its images, stock and files).
 
@@ -37,7 +37,7 @@ from mall.catalog.models import (
 from mall.catalog.services import ProductInput, VariantInput, create_product, slugify
 from mall.catalog.stock import adjust_stock
 from mall.db import new_id
-from mall.demo_catalog_data import (
+from mall.demo.catalog_data import (
     CATEGORY_TREE,
     DEMO_CATALOG,
 )

@@ -1,6 +1,6 @@
 """The demo catalog's content: the category tree and each demo shop's products.
 
-Pure data (and one helper that shapes a product spec), used by ``mall.demo_catalog``.
+Pure data (and one helper that shapes a product spec), used by ``mall.demo.catalog``.
 """
 
 from __future__ import annotations

@@ -12,13 +12,12 @@ import sqlalchemy as sa
 from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
-from mall.demo_catalog import seed_catalog
+from mall.demo.catalog import seed_catalog
 from mall.extensions import db
-from tenants.console.models import AuditEvent
+from mall.shops.models import Invitation, InvitationStatus, Membership, Role
 from tenants.context import tenant_context
-from tenants.models import Tenant, TenantStatus
+from tenants.models import AuditEvent, Tenant, TenantStatus
 from tenants.services import add_domain, create_shop
-from tenants.shops.models import Invitation, InvitationStatus, Membership, Role
 
 DEMO_PASSWORD = "mall-demo-password"  # noqa: S105  (printed for the demo on purpose)
 

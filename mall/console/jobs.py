@@ -11,19 +11,19 @@ from uuid import UUID
 import sqlalchemy as sa
 from flask import current_app
 
+from mall.console.services import shop_owners
 from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit, job
 from mall.mail import deliver, render_message
+from mall.shops.models import Membership
 from mall.storage import storage
 from mall.urls import external_url
-from tenants.console.audit import record_audit
-from tenants.console.services import shop_owners
+from tenants.audit import record_audit
 from tenants.context import tenant_context
 from tenants.keys import key_service, tenant_scope
 from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.scoping import tenant_models
-from tenants.shops.models import Membership
 
 log = logging.getLogger(__name__)
 

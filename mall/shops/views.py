@@ -13,10 +13,10 @@ from werkzeug.datastructures import FileStorage
 
 from mall.accounts.auth import verified_required
 from mall.extensions import db
+from mall.shops import forms, services
+from mall.shops.models import Membership
 from mall.storage import StorageKeyInvalid, storage
 from tenants.services import ShopError
-from tenants.shops import forms, services
-from tenants.shops.models import Membership
 
 bp = Blueprint("shops", __name__, template_folder="templates")
 

@@ -1,7 +1,7 @@
 """Operator console services: shop life cycle, commission, settings.
 
-The audit log is in ``tenants.console.audit``, the overview's numbers in
-``tenants.console.stats``.
+The audit log is in ``mall.console.audit``, the overview's numbers in
+``mall.console.stats``.
 
 Plain functions that flush and never commit; an invalid request raises
 ``ConsoleError`` with a message for the operator. Every change writes one
@@ -23,11 +23,11 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.pagination import Page
-from tenants.console.audit import record_audit
-from tenants.console.models import PlatformSetting
+from mall.shops.models import Membership, Role
+from tenants.audit import record_audit
 from tenants.models import Tenant, TenantStatus
 from tenants.services import find_shops
-from tenants.shops.models import Membership, Role
+from tenants.settings import get_setting, put_setting
 
 AUTO_APPROVE_SHOPS = "auto_approve_shops"
 SHRED_GRACE_DAYS = "shred_grace_days"
@@ -52,22 +52,17 @@ class Settings:
     shred_grace_days: int
 
 
-def _setting(key: str, default: Any) -> Any:
-    row = db.session.get(PlatformSetting, key)
-    return default if row is None else row.value
-
-
 def current_settings() -> Settings:
     """Read the platform settings (defaults where never set)."""
     return Settings(
-        auto_approve_shops=bool(_setting(AUTO_APPROVE_SHOPS, False)),
+        auto_approve_shops=bool(get_setting(AUTO_APPROVE_SHOPS, False)),
         shred_grace_days=shred_grace_days(),
     )
 
 
 def shred_grace_days() -> int:
     """Days between closing a shop and destroying its keys."""
-    value = _setting(SHRED_GRACE_DAYS, DEFAULT_SHRED_GRACE_DAYS)
+    value = get_setting(SHRED_GRACE_DAYS, DEFAULT_SHRED_GRACE_DAYS)
     try:
         days = int(value)
     except (TypeError, ValueError):
@@ -91,8 +86,7 @@ def update_settings(
     if not changed:
         return False
     for key in changed:
-        db.session.merge(PlatformSetting(key=key, value=wanted[key]))
-    db.session.flush()
+        put_setting(key, wanted[key])
     record_audit(
         "settings.updated",
         actor_id=actor_id,
@@ -153,7 +147,7 @@ def _move(
 
 def approve(shop: Tenant, *, actor_id: UUID | None, ip_address: str | None = None) -> bool:
     """Open a pending shop and email its owners; False if it is already active."""
-    from tenants.console.jobs import send_shop_approved
+    from mall.console.jobs import send_shop_approved
 
     if not _needs(shop, "approve"):
         return False
@@ -166,7 +160,7 @@ def suspend(
     shop: Tenant, *, reason: str, actor_id: UUID | None, ip_address: str | None = None
 ) -> bool:
     """Suspend an active shop, telling its owners why; False if already suspended."""
-    from tenants.console.jobs import send_shop_suspended
+    from mall.console.jobs import send_shop_suspended
 
     if not _needs(shop, "suspend"):
         return False
@@ -195,7 +189,7 @@ def close(
     shop: Tenant, *, confirm_slug: str, actor_id: UUID | None, ip_address: str | None = None
 ) -> bool:
     """Close a shop and schedule the shredding of its data; False if already closed."""
-    from tenants.console.jobs import send_shop_closed
+    from mall.console.jobs import send_shop_closed
 
     if not _needs(shop, "close"):
         return False

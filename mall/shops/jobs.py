@@ -38,11 +38,11 @@ def send_welcome_email(tenant_id: str, user_id: str) -> None:
 def send_staff_invitation(tenant_id: str, invitation_id: str) -> None:
     """Email a pending invitation its signed acceptance link."""
     from mall.accounts.models import User
+    from mall.shops.models import Invitation, InvitationStatus
+    from mall.shops.services import INVITATION_DAYS, invitation_token, role_label
     from tenants.context import tenant_context
     from tenants.guard import scoped_get
     from tenants.models import Tenant
-    from tenants.shops.models import Invitation, InvitationStatus
-    from tenants.shops.services import INVITATION_DAYS, invitation_token, role_label
 
     shop = db.session.get(Tenant, UUID(str(tenant_id)))
     if shop is None:

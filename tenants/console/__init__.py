@@ -1,1 +1,0 @@
-"""The operator console (/admin): shops, commission, settings, audit log (a feature layer)."""
