@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from mall.extensions import db
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please check what you sent."),
@@ -19,6 +24,14 @@ MESSAGES = {
     429: ("Too many requests", "You are going a little fast. Please wait a moment and try again."),
     500: ("Something went wrong", "An error on our side stopped this page. It has been logged."),
 }
+
+
+def get_or_404(getter: Callable[P, T | None], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``getter(*args)``, or a 404 when it finds nothing (another shop's id finds nothing)."""
+    found = getter(*args, **kwargs)
+    if found is None:
+        abort(404)
+    return found
 
 
 def register(app: Flask) -> None:

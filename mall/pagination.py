@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from mall.extensions import db
+
 MAX_PER_PAGE = 100
 
 
@@ -44,8 +46,6 @@ def paginate(statement: sa.Select, *, page: int = 1, per_page: int = 25) -> Page
 
     ``statement`` must be ordered; ``per_page`` is capped at ``MAX_PER_PAGE``.
     """
-    from mall.extensions import db
-
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     total = db.session.scalar(

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+import sqlalchemy as sa
 from flask import has_app_context
 
+from mall.extensions import db
 from mall.jobs import TenantScopeHooks, register_tenant_scope
 
 if TYPE_CHECKING:
@@ -125,12 +127,18 @@ def sync_database_scope() -> None:
     """Tell an open PostgreSQL transaction of the app's session about the switch."""
     if not has_app_context():
         return
-    from mall.extensions import db
-    from tenants.guard import set_database_scope
-
     if not db.session.registry.has():
         return
     transaction = db.session().get_transaction()
     # A failed transaction is rolled back before reuse, and after_begin sets the scope then.
     if transaction is not None and transaction.is_active:
         set_database_scope(db.session.connection())
+
+
+_SET_SCOPE = sa.text("SELECT set_config('mall.tenant_id', :value, true)")
+
+
+def set_database_scope(connection: sa.Connection) -> None:
+    """Set ``mall.tenant_id`` for the current transaction (PostgreSQL only)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET_SCOPE, {"value": current_scope().rls_value})

@@ -20,29 +20,21 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from mall.extensions import db
 from tenants.context import (
     CrossTenantWrite,
     TenantContextRequired,
     current_scope,
     current_tenant_id,
+    set_database_scope,
 )
 from tenants.scoping import TenantScoped, tenant_models
 
 M = TypeVar("M", bound=TenantScoped)
 
-_SET_SCOPE = sa.text("SELECT set_config('mall.tenant_id', :value, true)")
-
-
-def set_database_scope(connection: sa.Connection) -> None:
-    """Set ``mall.tenant_id`` for the current transaction (PostgreSQL only)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SCOPE, {"value": current_scope().rls_value})
-
 
 def scoped_get(model: type[M], id: UUID | str | None) -> M | None:
     """Fetch a row of the shop in context by id; None for another shop's id."""
-    from mall.extensions import db
-
     tenant_id = current_tenant_id()
     if tenant_id is None:
         raise TenantContextRequired(f"{model.__name__} read by id outside a tenant context")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import Flask, abort
 from flask_login import current_user, login_required
 
+from mall.accounts.services import load_session_user
 from mall.extensions import login_manager
 
 __all__ = ["current_user", "init_app", "login_required", "operator_required", "verified_required"]
@@ -16,10 +18,6 @@ __all__ = ["current_user", "init_app", "login_required", "operator_required", "v
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Login: ids-only sessions, the sign-in page, remember-me for 30 days."""
-    from datetime import timedelta
-
-    from mall.accounts.services import load_session_user
-
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)
     login_manager.login_view = "accounts.login"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from mall.accounts.models import User
+from mall.accounts.tokens import RESET_MAX_AGE
 from mall.extensions import db
 from mall.jobs import job
 from mall.mail import deliver, render_message
@@ -13,7 +15,6 @@ from mall.urls import external_url
 @job(queue="mail")
 def send_verification_email(user_id: str) -> None:
     """Send the link that verifies the account's (new) address."""
-    from mall.accounts.models import User
     from mall.accounts.services import verification_token
 
     user = db.session.get(User, _uuid(user_id))
@@ -33,9 +34,7 @@ def send_verification_email(user_id: str) -> None:
 @job(queue="mail")
 def send_password_reset_email(user_id: str) -> None:
     """Send a single-use password reset link."""
-    from mall.accounts.models import User
     from mall.accounts.services import reset_token
-    from mall.accounts.tokens import RESET_MAX_AGE
 
     user = db.session.get(User, _uuid(user_id))
     if user is None:

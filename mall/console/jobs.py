@@ -11,7 +11,6 @@ from uuid import UUID
 import sqlalchemy as sa
 from flask import current_app
 
-from mall.console.services import shop_owners
 from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit, job
@@ -37,6 +36,8 @@ def _shop_in(shop_id: str, status: TenantStatus) -> Tenant | None:
 
 
 def _send_to_owners(shop: Tenant, template: str, subject: str, **context: object) -> int:
+    from mall.console.services import shop_owners
+
     sent = 0
     for owner in shop_owners(shop):
         message = render_message(

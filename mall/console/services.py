@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from mall.accounts.models import User
+from mall.console import jobs
 from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
@@ -147,12 +148,10 @@ def _move(
 
 def approve(shop: Tenant, *, actor_id: UUID | None, ip_address: str | None = None) -> bool:
     """Open a pending shop and email its owners; False if it is already active."""
-    from mall.console.jobs import send_shop_approved
-
     if not _needs(shop, "approve"):
         return False
     _move(shop, "approve", actor_id=actor_id, ip_address=ip_address)
-    enqueue_after_commit(send_shop_approved, shop.id)
+    enqueue_after_commit(jobs.send_shop_approved, shop.id)
     return True
 
 
@@ -160,8 +159,6 @@ def suspend(
     shop: Tenant, *, reason: str, actor_id: UUID | None, ip_address: str | None = None
 ) -> bool:
     """Suspend an active shop, telling its owners why; False if already suspended."""
-    from mall.console.jobs import send_shop_suspended
-
     if not _needs(shop, "suspend"):
         return False
     reason = (reason or "").strip()
@@ -172,7 +169,7 @@ def suspend(
     shop.suspended_reason = reason
     # The reason is free text that may name people, so the audit event does not copy it.
     _move(shop, "suspend", actor_id=actor_id, ip_address=ip_address)
-    enqueue_after_commit(send_shop_suspended, shop.id)
+    enqueue_after_commit(jobs.send_shop_suspended, shop.id)
     return True
 
 
@@ -189,8 +186,6 @@ def close(
     shop: Tenant, *, confirm_slug: str, actor_id: UUID | None, ip_address: str | None = None
 ) -> bool:
     """Close a shop and schedule the shredding of its data; False if already closed."""
-    from mall.console.jobs import send_shop_closed
-
     if not _needs(shop, "close"):
         return False
     if (confirm_slug or "").strip().lower() != shop.slug:
@@ -200,7 +195,7 @@ def close(
     shop.shred_after = now + timedelta(days=grace)
     details = {"grace_days": grace, "shred_after": shop.shred_after.isoformat()}
     _move(shop, "close", actor_id=actor_id, ip_address=ip_address, details=details)
-    enqueue_after_commit(send_shop_closed, shop.id)
+    enqueue_after_commit(jobs.send_shop_closed, shop.id)
     return True
 
 

@@ -12,31 +12,20 @@ from uuid import UUID
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
 from mall.accounts.auth import operator_required
 from mall.console import audit as audit_log
 from mall.console import forms, services
 from mall.console.services import ConsoleError
 from mall.console.stats import overview_stats
+from mall.errors import get_or_404
 from mall.extensions import db
 from mall.pagination import page_number
+from tenants.audit import request_actor
 from tenants.keys.masking import mask_email
 from tenants.models import Tenant
 
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates")
-
-
-def _shop_or_404(shop_id: UUID) -> Tenant:
-    shop = services.get_shop(shop_id)
-    if shop is None:
-        abort(404)
-    return shop
-
-
-def _who() -> dict[str, Any]:
-    """The audit fields every action passes: the operator, and the IP (sealed when stored)."""
-    return {"actor_id": current_user.id, "ip_address": request.remote_addr}
 
 
 def _shop_page(shop: Tenant, status: int = 200, **context: Any) -> ResponseReturnValue:
@@ -108,7 +97,7 @@ def shops() -> ResponseReturnValue:
 @operator_required
 def shop(shop_id: UUID) -> ResponseReturnValue:
     """One shop: status, commission, owners (masked), recent audit events, actions."""
-    return _shop_page(_shop_or_404(shop_id))
+    return _shop_page(get_or_404(services.get_shop, shop_id))
 
 
 def _act(
@@ -131,7 +120,7 @@ def _act(
 
 def _confirmed_shop(shop_id: UUID) -> Tenant:
     """The shop of an action that takes no input but the CSRF token."""
-    shop = _shop_or_404(shop_id)
+    shop = get_or_404(services.get_shop, shop_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
     return shop
@@ -144,7 +133,7 @@ def approve(shop_id: UUID) -> ResponseReturnValue:
     shop = _confirmed_shop(shop_id)
     return _act(
         shop,
-        lambda: services.approve(shop, **_who()),
+        lambda: services.approve(shop, **request_actor()),
         done=f"{shop.name} is approved and open; its owners are being emailed.",
         unchanged=f"{shop.name} is already active: nothing changed.",
     )
@@ -154,13 +143,13 @@ def approve(shop_id: UUID) -> ResponseReturnValue:
 @operator_required
 def suspend(shop_id: UUID) -> ResponseReturnValue:
     """Suspend an active shop for a reason the owners are told."""
-    shop = _shop_or_404(shop_id)
+    shop = get_or_404(services.get_shop, shop_id)
     form = forms.SuspendForm()
     if not form.validate_on_submit():
         return _shop_page(shop, 400, suspend_form=form)
     return _act(
         shop,
-        lambda: services.suspend(shop, reason=form.reason.data, **_who()),
+        lambda: services.suspend(shop, reason=form.reason.data, **request_actor()),
         done=f"{shop.name} is suspended; its owners are being told why.",
         unchanged=f"{shop.name} is already suspended: nothing changed.",
         suspend_form=form,
@@ -174,7 +163,7 @@ def reactivate(shop_id: UUID) -> ResponseReturnValue:
     shop = _confirmed_shop(shop_id)
     return _act(
         shop,
-        lambda: services.reactivate(shop, **_who()),
+        lambda: services.reactivate(shop, **request_actor()),
         done=f"{shop.name} is active again.",
         unchanged=f"{shop.name} is already active: nothing changed.",
     )
@@ -184,14 +173,14 @@ def reactivate(shop_id: UUID) -> ResponseReturnValue:
 @operator_required
 def commission(shop_id: UUID) -> ResponseReturnValue:
     """Set the shop's commission rate from a percentage (up to 2 decimals)."""
-    shop = _shop_or_404(shop_id)
+    shop = get_or_404(services.get_shop, shop_id)
     form = forms.CommissionForm()
     if not form.validate_on_submit():
         return _shop_page(shop, 400, commission_form=form)
     rate = _percent(form.rate_bp)
     return _act(
         shop,
-        lambda: services.set_commission(shop, rate_bp=form.rate_bp, **_who()),
+        lambda: services.set_commission(shop, rate_bp=form.rate_bp, **request_actor()),
         done=f"{shop.name}'s commission is now {rate}%.",
         unchanged=f"{shop.name}'s commission already is {rate}%: nothing changed.",
         commission_form=form,
@@ -202,11 +191,11 @@ def commission(shop_id: UUID) -> ResponseReturnValue:
 @operator_required
 def close(shop_id: UUID) -> ResponseReturnValue:
     """Confirm by typing the slug, then close; the data is shredded after the grace period."""
-    shop = _shop_or_404(shop_id)
+    shop = get_or_404(services.get_shop, shop_id)
     form = forms.CloseForm()
     if form.validate_on_submit():
         try:
-            changed = services.close(shop, confirm_slug=form.confirm_slug.data, **_who())
+            changed = services.close(shop, confirm_slug=form.confirm_slug.data, **request_actor())
         except ConsoleError as error:
             db.session.rollback()
             form.confirm_slug.errors.append(str(error))
@@ -240,7 +229,7 @@ def settings() -> ResponseReturnValue:
             changed = services.update_settings(
                 auto_approve_shops=form.auto_approve_shops.data,
                 shred_grace_days=form.shred_grace_days.data,
-                **_who(),
+                **request_actor(),
             )
         except ConsoleError as error:
             db.session.rollback()

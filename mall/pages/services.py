@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from mall.extensions import db
+from mall.jobs import redis_connection
 
 
 def check_health(app: Flask) -> tuple[bool, dict[str, Any]]:
@@ -23,8 +24,6 @@ def check_health(app: Flask) -> tuple[bool, dict[str, Any]]:
     finally:
         db.session.rollback()
     if app.config.get("REDIS_URL"):
-        from mall.jobs import redis_connection
-
         try:
             redis_connection(app).ping()
             report["redis"] = "ok"

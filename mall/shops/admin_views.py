@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from mall.db import utcnow
+from mall.errors import get_or_404
 from mall.extensions import db
 from mall.pagination import page_number
 from mall.shops import forms, services
@@ -130,13 +131,6 @@ def invite() -> ResponseReturnValue:
     return _staff_page(form, status=400)
 
 
-def _member_or_404(membership_id: UUID) -> Any:
-    membership = services.get_membership(g.shop, membership_id)
-    if membership is None:
-        abort(404)
-    return membership
-
-
 def _after_own_change(user_id: UUID) -> ResponseReturnValue:
     # A member who changed their own access may no longer see the staff list.
     if user_id == current_user.id:
@@ -150,7 +144,7 @@ def _after_own_change(user_id: UUID) -> ResponseReturnValue:
 @requires("staff.manage")
 def change_role(membership_id: UUID) -> ResponseReturnValue:
     """Give a member another role (the last owner stays an owner)."""
-    membership = _member_or_404(membership_id)
+    membership = get_or_404(services.get_membership, g.shop, membership_id)
     form = forms.RoleForm()
     if not form.validate_on_submit():
         return _staff_page(error="Choose one of the roles listed.", status=400)
@@ -169,7 +163,7 @@ def change_role(membership_id: UUID) -> ResponseReturnValue:
 @requires("staff.manage")
 def remove_member(membership_id: UUID) -> ResponseReturnValue:
     """Remove a member from the shop (never the last owner)."""
-    membership = _member_or_404(membership_id)
+    membership = get_or_404(services.get_membership, g.shop, membership_id)
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         abort(400)

@@ -6,18 +6,21 @@ from uuid import UUID
 
 from flask import current_app
 
+from mall.accounts.models import User
 from mall.extensions import db
 from mall.jobs import job
 from mall.mail import deliver, render_message
+from mall.shops.models import Invitation, InvitationStatus
+from mall.storage import storage
 from mall.urls import external_url
+from tenants.context import tenant_context
+from tenants.guard import scoped_get
+from tenants.models import Tenant, TenantStatus
 
 
 @job(queue="mail")
 def send_welcome_email(tenant_id: str, user_id: str) -> None:
     """Welcome a shop's creator: pending shops wait for review, active ones are open."""
-    from mall.accounts.models import User
-    from tenants.models import Tenant, TenantStatus
-
     shop = db.session.get(Tenant, UUID(str(tenant_id)))
     user = db.session.get(User, UUID(str(user_id)))
     if shop is None or user is None:
@@ -37,12 +40,7 @@ def send_welcome_email(tenant_id: str, user_id: str) -> None:
 @job(queue="mail")
 def send_staff_invitation(tenant_id: str, invitation_id: str) -> None:
     """Email a pending invitation its signed acceptance link."""
-    from mall.accounts.models import User
-    from mall.shops.models import Invitation, InvitationStatus
     from mall.shops.services import INVITATION_DAYS, invitation_token, role_label
-    from tenants.context import tenant_context
-    from tenants.guard import scoped_get
-    from tenants.models import Tenant
 
     shop = db.session.get(Tenant, UUID(str(tenant_id)))
     if shop is None:
@@ -70,8 +68,6 @@ def send_staff_invitation(tenant_id: str, invitation_id: str) -> None:
 @job(queue="maintenance")
 def delete_logo(tenant_id: str, key: str) -> None:
     """Delete a shop's replaced logo file (after the change that replaced it committed)."""
-    from mall.storage import storage
-
     # Only that shop's logos: a key is an id here, but never trust it to point elsewhere.
     if key.startswith(f"logos/{tenant_id}/"):
         storage().delete(key)

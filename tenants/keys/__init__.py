@@ -21,7 +21,9 @@ from tenants.keys.errors import (
     MasterKeyError,
 )
 from tenants.keys.fields import ERASED, EncryptedField, key_service, normalise_email, reveal
+from tenants.keys.provider import LocalKeyProvider
 from tenants.keys.service import PLATFORM, KeyService, tenant_scope
+from tenants.keys.store import KeyStore
 
 __all__ = [
     "ERASED",
@@ -44,9 +46,6 @@ __all__ = [
 
 def init_app(app: Flask) -> KeyService:
     """Build the app's key service from MALL_MASTER_KEYS and MALL_KEYSTORE_URL."""
-    from tenants.keys.provider import LocalKeyProvider
-    from tenants.keys.store import KeyStore
-
     if not app.config.get("KEYSTORE_URL"):
         raise KeyStoreUnavailable("MALL_KEYSTORE_URL is not set: the key store has no address.")
     service = KeyService(

@@ -21,6 +21,7 @@ from flask import current_app
 from mall.db import new_id
 from tenants.context import TenantContextRequired, current_tenant_id
 from tenants.keys.cipher import FieldContext
+from tenants.keys.errors import KeyDestroyed
 from tenants.keys.service import PLATFORM, KeyService, tenant_scope
 from tenants.scoping import TenantScoped
 
@@ -138,8 +139,6 @@ class EncryptedField:
 
 def reveal(row: Any, name: str) -> str | None:
     """Read an encrypted field, or ``"[erased]"`` when its keys were shredded."""
-    from tenants.keys.errors import KeyDestroyed
-
     try:
         return getattr(row, name)
     except KeyDestroyed:

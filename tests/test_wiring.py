@@ -1,0 +1,144 @@
+"""What the domains wire into the app: the same routes, commands and periodic jobs as before
+the domains wired themselves (issue 7), listed here so that a change to any of them is deliberate.
+"""
+
+from __future__ import annotations
+
+import click
+
+import mall
+from mall.schedule import periodic_jobs
+
+# (path, methods) of every route; the endpoint names may move between modules, the URLs do not.
+ROUTES = {
+    ("/", "GET"),
+    ("/account/", "GET"),
+    ("/account/email", "POST"),
+    ("/account/forgot", "GET,POST"),
+    ("/account/login", "GET,POST"),
+    ("/account/logout", "POST"),
+    ("/account/password", "POST"),
+    ("/account/profile", "POST"),
+    ("/account/register", "GET,POST"),
+    ("/account/reset/<token>", "GET,POST"),
+    ("/account/verify/<token>", "GET"),
+    ("/account/verify/resend", "POST"),
+    ("/admin/", "GET"),
+    ("/admin/audit", "GET"),
+    ("/admin/categories/", "GET"),
+    ("/admin/categories/<uuid:category_id>/delete", "POST"),
+    ("/admin/categories/<uuid:category_id>/edit", "GET,POST"),
+    ("/admin/categories/<uuid:category_id>/move", "POST"),
+    ("/admin/categories/new", "GET,POST"),
+    ("/admin/settings", "GET,POST"),
+    ("/admin/shops", "GET"),
+    ("/admin/shops/<uuid:shop_id>", "GET"),
+    ("/admin/shops/<uuid:shop_id>/approve", "POST"),
+    ("/admin/shops/<uuid:shop_id>/close", "GET,POST"),
+    ("/admin/shops/<uuid:shop_id>/commission", "POST"),
+    ("/admin/shops/<uuid:shop_id>/reactivate", "POST"),
+    ("/admin/shops/<uuid:shop_id>/suspend", "POST"),
+    ("/cart/", "GET"),
+    ("/cart/add", "POST"),
+    ("/cart/remove", "POST"),
+    ("/cart/update", "POST"),
+    ("/categories/<slug>", "GET"),
+    ("/healthz", "GET"),
+    ("/invitations/<token>", "GET,POST"),
+    ("/media/<path:key>", "GET"),
+    ("/privacy", "GET"),
+    ("/robots.txt", "GET"),
+    ("/search", "GET"),
+    ("/shop/<shop>/", "GET"),
+    ("/shop/<shop>/admin/", "GET"),
+    ("/shop/<shop>/admin/catalog/", "GET,POST"),
+    ("/shop/<shop>/admin/catalog/csv/", "GET"),
+    ("/shop/<shop>/admin/catalog/csv/export.csv", "GET"),
+    ("/shop/<shop>/admin/catalog/csv/import", "POST"),
+    ("/shop/<shop>/admin/catalog/csv/imports/<uuid:import_id>", "GET"),
+    ("/shop/<shop>/admin/catalog/files/<uuid:file_id>/delete", "POST"),
+    ("/shop/<shop>/admin/catalog/images/<uuid:image_id>", "POST"),
+    ("/shop/<shop>/admin/catalog/images/<uuid:image_id>/delete", "POST"),
+    ("/shop/<shop>/admin/catalog/images/<uuid:image_id>/file", "GET"),
+    ("/shop/<shop>/admin/catalog/products/<uuid:product_id>", "GET,POST"),
+    ("/shop/<shop>/admin/catalog/products/<uuid:product_id>/delete", "GET,POST"),
+    ("/shop/<shop>/admin/catalog/products/<uuid:product_id>/files", "GET"),
+    ("/shop/<shop>/admin/catalog/products/<uuid:product_id>/images", "GET"),
+    ("/shop/<shop>/admin/catalog/products/<uuid:product_id>/images/upload", "POST"),
+    ("/shop/<shop>/admin/catalog/products/<uuid:product_id>/stock", "GET,POST"),
+    ("/shop/<shop>/admin/catalog/products/new", "GET,POST"),
+    ("/shop/<shop>/admin/catalog/variants/<uuid:variant_id>/files", "POST"),
+    ("/shop/<shop>/admin/invitations/<uuid:invitation_id>/revoke", "POST"),
+    ("/shop/<shop>/admin/settings", "GET,POST"),
+    ("/shop/<shop>/admin/staff", "GET"),
+    ("/shop/<shop>/admin/staff/<uuid:membership_id>/remove", "POST"),
+    ("/shop/<shop>/admin/staff/<uuid:membership_id>/role", "POST"),
+    ("/shop/<shop>/admin/staff/invite", "POST"),
+    ("/shop/<shop>/media/<path:key>", "GET"),
+    ("/shop/<shop>/products/<product_slug>", "GET"),
+    ("/shops/new", "GET,POST"),
+    ("/sitemap-<int:number>.xml", "GET"),
+    ("/sitemap.xml", "GET"),
+}
+
+MALL_COMMANDS = [
+    "catalog",
+    "catalog export",
+    "catalog import",
+    "create-operator",
+    "keys",
+    "keys rotate",
+    "keys rotate-master",
+    "keys status",
+    "periodic",
+    "run-periodic",
+    "seed-demo",
+    "worker",
+]
+
+PERIODIC_JOBS = [
+    ("mall.jobs:prune_job_failures", 24 * 3600),
+    ("mall.console.jobs:shred_due_shops", 3600),
+]
+
+
+def command_names(group: click.Group, prefix: str = "") -> list[str]:
+    names = []
+    for name, command in sorted(group.commands.items()):
+        names.append(prefix + name)
+        if isinstance(command, click.Group):
+            names.extend(command_names(command, f"{prefix}{name} "))
+    return names
+
+
+def test_the_routes_are_the_ones_listed(app):
+    routes = {
+        (rule.rule, ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"})))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not rule.endpoint.startswith("probe_admin.")
+    }
+    assert routes == ROUTES
+
+
+def test_the_mall_commands_are_the_ones_listed(app):
+    assert command_names(app.cli.commands["mall"]) == MALL_COMMANDS
+
+
+def test_the_periodic_jobs_are_the_ones_listed(app):
+    assert [(job.ref, job.interval) for job in periodic_jobs(app)] == PERIODIC_JOBS
+
+
+def test_flask_mall_periodic_lists_them(app):
+    result = app.test_cli_runner().invoke(args=["mall", "periodic"])
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[0] for line in result.output.splitlines()] == [
+        ref for ref, _ in PERIODIC_JOBS
+    ]
+
+
+def test_every_domain_wires_itself():
+    import importlib
+
+    for name in mall.DOMAINS:
+        package = importlib.import_module(name)
+        assert callable(getattr(package, "init_app", None)), f"{name} has no init_app(app)"
