@@ -8,6 +8,9 @@ Pictures are flat illustrations drawn with Pillow (a gradient, a few shapes,
 the product's initials), 800x800 PNG, stored through ``mall.storage`` under
 ``products/<shop id>/``; thumbnails are made by the thumbnail job. Digital
 products get a small generated ZIP under ``digital/<shop id>/``.
+
+The content (category tree, each shop's products) is data: ``catalog.json``
+beside this module, read once on import into ``CATEGORY_TREE`` and ``DEMO_CATALOG``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import colorsys
 import hashlib
 import io
 import itertools
+import json
 import random
 import re
 import zipfile
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,10 +43,6 @@ from mall.catalog.models import (
 from mall.catalog.services import ProductInput, VariantInput, create_product, slugify
 from mall.catalog.stock import adjust_stock
 from mall.db import new_id
-from mall.demo.catalog_data import (
-    CATEGORY_TREE,
-    DEMO_CATALOG,
-)
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.storage import random_key, storage
@@ -49,6 +51,64 @@ from tenants.models import Tenant, TenantStatus
 
 IMAGE_SIZE = 800
 LOW_STOCK_THRESHOLD = 3
+
+# ---------------------------------------------------------------- content
+
+DATA_FILE = "catalog.json"
+# The keys of every product in ``catalog.json``, in the order written there. Variants
+# are every combination of ``options``; ``surcharge`` adds to the price per option value,
+# ``compare_extra`` sets a compare-at price that much above it, ``stock`` fixes the stock
+# of variants with an option value (``"*"``: every variant; others get 6 to 40).
+PRODUCT_FIELDS = (
+    "title",
+    "code",
+    "category",
+    "price",
+    "description",
+    "tags",
+    "options",
+    "surcharge",
+    "compare_extra",
+    "stock",
+    "sales",
+    "images",
+    "weight",
+)
+
+# (name, slug, ((name, slug), ...)) in display order.
+CategoryTree = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+# shop slug -> (products, digital?, base hue 0..1 for its pictures)
+DemoCatalog = dict[str, tuple[tuple[dict[str, Any], ...], bool, float]]
+
+
+@cache
+def load_catalog() -> tuple[CategoryTree, DemoCatalog]:
+    """``catalog.json`` as ``(CATEGORY_TREE, DEMO_CATALOG)``; lists become tuples."""
+    data = json.loads((files("mall.demo") / DATA_FILE).read_text(encoding="utf-8"))
+    tree = tuple(
+        (c["name"], c["slug"], tuple((k["name"], k["slug"]) for k in c["children"]))
+        for c in data["categories"]
+    )
+    catalog = {
+        slug: (tuple(_spec(slug, p) for p in shop["products"]), shop["digital"], shop["hue"])
+        for slug, shop in data["shops"].items()
+    }
+    return tree, catalog
+
+
+def _spec(shop: str, product: dict[str, Any]) -> dict[str, Any]:
+    if set(product) != set(PRODUCT_FIELDS):
+        raise ValueError(
+            f"{DATA_FILE}: {shop} / {product.get('title')!r} has keys {sorted(product)}, "
+            f"expected {sorted(PRODUCT_FIELDS)}"
+        )
+    spec = {field: product[field] for field in PRODUCT_FIELDS}
+    spec["tags"] = tuple(spec["tags"])
+    spec["options"] = tuple((o["name"], tuple(o["values"])) for o in spec["options"])
+    return spec
+
+
+CATEGORY_TREE, DEMO_CATALOG = load_catalog()
 
 # ---------------------------------------------------------------- seeding
 

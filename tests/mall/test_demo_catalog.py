@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
+from importlib.resources import files
 
 import pytest
 import sqlalchemy as sa
@@ -20,9 +22,17 @@ from mall.catalog.models import (
     StockMovement,
     Variant,
 )
+from mall.catalog.services import slugify
 from mall.catalog.stock import movements_total
-from mall.demo.catalog import DEMO_CATALOG, initials
-from mall.demo.people import seed_demo
+from mall.demo.catalog import (
+    CATEGORY_TREE,
+    DATA_FILE,
+    DEMO_CATALOG,
+    PRODUCT_FIELDS,
+    _product_input,
+    initials,
+)
+from mall.demo.people import DEMO_SHOPS, seed_demo
 from mall.extensions import db
 from mall.storage import storage
 from tenants.context import all_tenants, tenant_context
@@ -132,3 +142,32 @@ def test_initials():
     assert initials("The Orchard at Dusk") == "OD"
     assert initials("Heirloom Tomato Seed Collection") == "HT"
     assert initials("Haiku") == "H"
+
+
+def test_catalog_json_is_fit_for_the_seeder():
+    data = json.loads((files("mall.demo") / DATA_FILE).read_text(encoding="utf-8"))
+    assert set(data) == {"categories", "shops"}
+    assert set(data["shops"]) == set(DEMO_CATALOG)
+    category_slugs = [
+        s for _, parent, children in CATEGORY_TREE for s in (parent, *(c for _, c in children))
+    ]
+    assert len(category_slugs) == len(set(category_slugs))
+    active = {slug for slug, _, _, status in DEMO_SHOPS if status is TenantStatus.ACTIVE}
+    ids = dict.fromkeys(category_slugs, "category id")
+    for shop, (specs, digital, hue) in DEMO_CATALOG.items():
+        assert shop in active, shop
+        assert isinstance(digital, bool) and 0 <= hue <= 1
+        assert [p["title"] for p in data["shops"][shop]["products"]] == [s["title"] for s in specs]
+        skus: list[str] = []
+        for spec in specs:
+            assert set(spec) == set(PRODUCT_FIELDS), spec["title"]
+            assert spec["category"] in ids, spec["title"]
+            assert spec["price"] > 0 and spec["description"].endswith("\n") and spec["tags"]
+            assert 1 <= spec["images"] <= 3, spec["title"]
+            values = {v for _, option_values in spec["options"] for v in option_values}
+            assert set(spec["surcharge"]) <= values, spec["title"]
+            assert set(spec["stock"]) <= values | {"*"}, spec["title"]
+            skus += [v.sku for v in _product_input(spec, "slug", digital, ids).variants]
+        assert len(skus) == len(set(skus)), shop
+        slugs = [slugify(spec["title"]) for spec in specs]  # the seeder skips a slug it has
+        assert len(slugs) == len(set(slugs)), shop
