@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import time
 from importlib.resources import files
 
 import pytest
@@ -51,15 +50,14 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture
 def seeded(app_ctx):
-    start = time.perf_counter()
+    # How long seeding takes is measured by `make run`'s users, not asserted here (rule 9).
     report = seed_demo()
     db.session.commit()
-    return report, time.perf_counter() - start
+    return report
 
 
-def test_seeding_is_quick_and_twice_creates_nothing_the_second_time(seeded):
-    report, seconds = seeded
-    assert seconds < 10  # about 2 s here; the brief asks < 5 s (room for a slow CI machine)
+def test_seeding_twice_creates_nothing_the_second_time(seeded):
+    report = seeded
     first = counts()
     assert any("Demo catalog ready" in line for line in report)
     again = seed_demo()
