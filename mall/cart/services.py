@@ -22,9 +22,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from mall.catalog.models import Product, ProductStatus, Variant
+from mall.catalog.models import Product, ProductStatus, Variant, option_label
 from mall.extensions import db
-from mall.storefront.services import StockState, option_label, stock_state
+from mall.storefront.services import StockState, stock_state
 from tenants.context import all_tenants
 from tenants.models import Tenant, TenantStatus
 

@@ -6,19 +6,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Storefront, back-office and console pages of the catalog, its CLI and search upkeep."""
-    from mall.catalog import (
-        admin_views,
-        category_admin,
-        import_views,
-        media_views,
-        search_index,
-        views,
-    )
+    """The catalog's pages (public, shop back office, operator console), its CLI group, and
+    the search index's upkeep: a renamed shop or category has its products reindexed."""
+    from mall.catalog import admin_views, console_views, search_index, views
     from mall.catalog.cli import catalog_cli
     from mall.cli import add_commands
+    from mall.signals import category_renamed, shop_renamed
 
-    assert search_index  # subscribes to shop_renamed and category_renamed on import
-    for blueprint in (views.bp, admin_views.bp, import_views.bp, category_admin.bp, media_views.bp):
+    for blueprint in (views.bp, views.shop_bp, admin_views.bp, console_views.bp):
         app.register_blueprint(blueprint)
     add_commands(catalog_cli)
+    shop_renamed.connect(search_index.reindex_renamed_shop)
+    category_renamed.connect(search_index.reindex_renamed_category)

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from mall.catalog.errors import CatalogError
 from mall.catalog.models import Category, Product
 from mall.extensions import db
 from mall.signals import category_renamed
@@ -28,7 +29,7 @@ MAX_SLUG = 100
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class CategoryError(ValueError):
+class CategoryError(CatalogError):
     """A category request that cannot be carried out; the message says why."""
 
 

@@ -56,6 +56,7 @@ from mall.catalog.models import Category, Product, ProductKind, StockReason
 from mall.catalog.services import (
     FieldError,
     ProductInput,
+    VariantInput,
     check_product,
     create_product,
     option_key,
@@ -79,6 +80,9 @@ __all__ = [
     "parse_csv",
     "validate",
 ]
+
+
+BELOW_ZERO = "This variant tracks stock without backorders: enter 0 or more."
 
 
 @dataclass
@@ -194,6 +198,8 @@ def validate(
                 if variant.sku and other[1] != item.handle:
                     message = f"SKU {variant.sku} is also on row {other[0]} (“{other[1]}”)."
                     found.append(RowError(line, "sku", message))
+                if _below_zero(variant, item.stock.get(variant.sku), product):
+                    found.append(RowError(line, "stock", BELOW_ZERO))
             errors += found
             done += len(item.rows)
             if on_progress is not None:
@@ -201,6 +207,14 @@ def validate(
     errors.sort(key=lambda e: (e.row, COLUMN_ORDER.get(e.column, len(COLUMN_ORDER))))
     parsed.validated = not errors
     return errors
+
+
+def _below_zero(variant: VariantInput, wanted: int | None, product: Product | None) -> bool:
+    """True when moving to ``wanted`` would take a tracked, non-backordered variant below zero."""
+    if wanted is None or wanted >= 0 or not variant.track_stock or variant.allow_backorder:
+        return False
+    now = {v.sku.lower(): v.stock_quantity for v in product.variants} if product else {}
+    return wanted < now.get(variant.sku.lower(), 0)  # stock.adjust_stock refuses that
 
 
 def _batches(products: list[ParsedProduct]) -> Iterator[list[ParsedProduct]]:

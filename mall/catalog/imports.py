@@ -1,5 +1,8 @@
 """CSV imports run by a job: the upload is stored, then validated and applied in the background.
 
+``start_import`` stores the file and enqueues ``jobs.run_import``, which calls
+``process_import``.
+
 The job checks every row first, committing its progress every ``PROGRESS_EVERY``
 rows (each a short transaction of its own, so the import page can show it),
 then applies the whole file in one final transaction. A file with any problem
@@ -16,11 +19,11 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from mall.catalog import csv_io
+from mall.catalog import csv_io, jobs
+from mall.catalog.errors import CatalogError
 from mall.catalog.models import CatalogImport, ImportStatus
-from mall.catalog.services import InvalidProduct
 from mall.extensions import db
-from mall.jobs import enqueue_after_commit, job
+from mall.jobs import enqueue_after_commit
 from mall.storage import random_key, storage
 from tenants.context import current_tenant_id
 from tenants.guard import scoped_get
@@ -47,7 +50,7 @@ def start_import(filename: str, data: bytes, *, user_id: UUID | None) -> Catalog
     )
     db.session.add(record)
     db.session.flush()
-    enqueue_after_commit(run_import, record.id)
+    enqueue_after_commit(jobs.run_import, record.id)
     return record
 
 
@@ -80,12 +83,14 @@ def stored_errors(errors: list[csv_io.RowError]) -> list[dict[str, object]]:
     return kept
 
 
-@job(queue="default")
-def run_import(import_id: str) -> None:
-    """Validate the stored file (committing progress), then apply it all or nothing."""
-    record = get_import(import_id)
-    if record is None or record.status in FINISHED:
+def process_import(record: CatalogImport) -> None:
+    """Validate the stored file (committing progress), then apply it all or nothing.
+
+    Run by the job ``jobs.run_import``; an import already finished is left alone.
+    """
+    if record.status in FINISHED:
         return
+    import_id = record.id
     try:
         data = storage().open(record.storage_key)
     except FileNotFoundError:
@@ -111,7 +116,7 @@ def run_import(import_id: str) -> None:
         return
     try:
         result = csv_io.apply(parsed, actor_id=record.created_by_id, note=_note(record))
-    except (csv_io.InvalidImport, InvalidProduct, IntegrityError):
+    except (csv_io.InvalidImport, CatalogError, IntegrityError):
         # The catalog changed between the check and the writes (another import, an edit).
         db.session.rollback()
         log.info("catalog import %s collided with a concurrent change", import_id)

@@ -1,7 +1,7 @@
 """Product images and digital files: uploads checked by content, stored under the shop's prefix.
 
 Images live under ``products/<tenant id>/`` (served publicly by
-``media_views``), re-encoded from their pixels so that no metadata survives;
+``views``), re-encoded from their pixels so that no metadata survives;
 thumbnails are made by a job. Digital files live under ``digital/<tenant id>/``,
 which no route serves. Stored files of deleted rows go once the deletion is
 committed (a job), so a rolled-back deletion never loses a file.
@@ -22,11 +22,13 @@ import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
-from mall.catalog.models import DigitalFile, Product, ProductImage, Variant
-from mall.catalog.services import CatalogError
+from mall.catalog import jobs
+from mall.catalog.errors import CatalogError
+from mall.catalog.models import DigitalFile, Product, ProductImage, ProductKind, Variant
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.storage import random_key, storage
+from tenants.context import current_tenant_id
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 # Far above any product photo; refuses decompression bombs before decoding them.
@@ -152,10 +154,19 @@ def store_image(tenant_id: UUID | str, encoded: EncodedImage) -> str:
     return key
 
 
+def store_thumbnail(image: ProductImage) -> None:
+    """Make and record an image's thumbnail (unless made already, or its file is gone)."""
+    if image.thumbnail_key:
+        return  # made by an earlier run
+    try:
+        data = storage().open(image.storage_key)
+    except FileNotFoundError:
+        return
+    image.thumbnail_key = store_image(image.tenant_id, make_thumbnail(data))
+
+
 def add_image(product: Product, data: bytes, *, alt_text: str = "") -> ProductImage:
     """Check, re-encode and store an image of ``product`` (last in order); thumbnail by a job."""
-    from mall.catalog import jobs
-
     encoded = process_image(data)
     key = store_image(product.tenant_id, encoded)
     last = db.session.scalar(
@@ -233,8 +244,6 @@ def guess_content_type(filename: str, declared: str | None) -> str:
 
 def add_file(variant: Variant, data: bytes, *, filename: str, content_type: str) -> DigitalFile:
     """Store a file for buyers of a digital ``variant`` (never under a public path)."""
-    from mall.catalog.models import ProductKind
-
     if variant.product.kind is not ProductKind.DIGITAL:
         raise MediaError("Files can be added to digital products only.")
     if not data:
@@ -289,11 +298,18 @@ def stored_keys(product: Product) -> list[str]:
 
 def forget_stored(keys: list[str | None]) -> None:
     """Delete these stored files once the current transaction commits."""
-    from mall.catalog import jobs
-
     for key in keys:
         if key:
             enqueue_after_commit(jobs.delete_stored_file, key)
+
+
+def delete_stored(key: str) -> None:
+    """Delete a stored product image or digital file of the shop in context (never another's)."""
+    tenant_id = current_tenant_id()
+    # A key is an id here, but never trust it to point at another shop's files.
+    prefixes = (f"{IMAGE_PREFIX}/{tenant_id}/", f"{FILE_PREFIX}/{tenant_id}/")
+    if tenant_id is not None and key.startswith(prefixes):
+        storage().delete(key)
 
 
 def human_size(size: int) -> str:

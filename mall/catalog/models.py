@@ -8,9 +8,10 @@ and each variant carries its own choice (``{"Size": "M"}``) and a canonical
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -159,6 +160,29 @@ class Variant(TenantScoped, Timestamped, db.Model):
     @property
     def low_on_stock(self) -> bool:
         return self.track_stock and 0 < self.stock_quantity <= self.low_stock_threshold
+
+
+class HasChoice(Protocol):
+    """A variant, or a row of the product editor: an option choice by option name."""
+
+    option_values: Mapping[str, str]
+
+
+def ordered_choice(variant: HasChoice, product: Product | None = None) -> list[tuple[str, str]]:
+    """A variant's option choice as ``(name, value)`` pairs in the product's option order.
+
+    Names the product does not list follow in the choice's own order (all of
+    them when no product is given).
+    """
+    values = variant.option_values or {}
+    names = [o.get("name") for o in (product.options or [] if product else [])]
+    ordered = [n for n in names if n in values] + [n for n in values if n not in names]
+    return [(name, values[name]) for name in ordered]
+
+
+def option_label(variant: HasChoice, product: Product | None = None) -> str:
+    """``"Size: M, Colour: Red"`` in the product's option order ("" without options)."""
+    return ", ".join(f"{name}: {value}" for name, value in ordered_choice(variant, product))
 
 
 class StockReason(StrEnum):

@@ -5,6 +5,8 @@ text, GIN index).
 SQLite: the FTS5 table ``product_search`` (made by migration 0003).
 Every product is indexed whatever its status; searches filter on published
 products of active shops, so publishing or a shop's approval needs no reindex.
+A renamed shop or category is reindexed by a job (``jobs.reindex_shop``,
+``jobs.reindex_category``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from uuid import UUID
 import nh3
 import sqlalchemy as sa
 
+from mall.catalog import jobs
 from mall.catalog.models import Category, Product
 from mall.extensions import db
-from mall.jobs import enqueue_after_commit, job
-from mall.signals import category_renamed, shop_renamed
+from mall.jobs import enqueue_after_commit
 from tenants.context import all_tenants, tenant_context
 from tenants.models import Tenant
 
@@ -90,13 +92,11 @@ def _index_sqlite(product: Product, fields: dict[str, str]) -> None:
     )
 
 
-@job(queue="maintenance")
 def reindex_shop() -> int:
     """Reindex every product of the shop in context (after a rename); returns how many."""
     return _reindex(sa.true())
 
 
-@job(queue="maintenance")
 def reindex_category(category_id: str) -> int:
     """Reindex the products of a renamed category, shop by shop; returns how many."""
     wanted = Product.category_id == UUID(str(category_id))
@@ -125,11 +125,14 @@ def _reindex(condition: sa.ColumnElement[bool]) -> int:
         after = batch[-1].id
 
 
-@shop_renamed.connect
-def _reindex_renamed_shop(shop: Tenant, **_: object) -> None:
-    enqueue_after_commit(reindex_shop)
+# Subscribed to ``mall.signals`` by ``mall.catalog.init_app``.
 
 
-@category_renamed.connect
-def _reindex_renamed_category(category: Category, **_: object) -> None:
-    enqueue_after_commit(reindex_category, category.id)
+def reindex_renamed_shop(shop: Tenant, **_: object) -> None:
+    """``shop_renamed``: reindex the shop's products (its name is in their documents)."""
+    enqueue_after_commit(jobs.reindex_shop)
+
+
+def reindex_renamed_category(category: Category, **_: object) -> None:
+    """``category_renamed``: reindex the category's products in every shop."""
+    enqueue_after_commit(jobs.reindex_category, category.id)

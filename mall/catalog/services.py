@@ -15,11 +15,15 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from mall.catalog import search_index
+from mall.catalog import media, search_index
+from mall.catalog.errors import CatalogError as CatalogError  # re-exported
+from mall.catalog.errors import FieldError, InvalidProduct
 from mall.catalog.markdown import render_markdown
 from mall.catalog.models import (
     Category,
+    DigitalFile,
     Product,
+    ProductImage,
     ProductKind,
     ProductStatus,
     Variant,
@@ -34,26 +38,6 @@ MAX_TAGS = 20
 MAX_OPTION_TEXT = 80
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?$")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-
-
-class CatalogError(ValueError):
-    """A catalog request that cannot be carried out; the message says why."""
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field (``variants[2].price``) of the input."""
-
-    field: str
-    message: str
-
-
-class InvalidProduct(CatalogError):
-    """The input has problems; ``errors`` lists them all."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
 
 
 @dataclass
@@ -121,7 +105,7 @@ def check_product(data: ProductInput, *, product: Product | None = None) -> list
         errors.append(FieldError("tax_class", "Use 1 to 32 characters."))
     if len(data.tags) > MAX_TAGS or any(len(t) > 50 for t in data.tags):
         errors.append(FieldError("tags", f"Use at most {MAX_TAGS} tags of 50 characters."))
-    errors += _check_options(data.options)
+    errors += check_options(data.options)
     errors += _check_variants(data, product)
     return errors
 
@@ -133,7 +117,8 @@ def _slug_taken(slug: str, product: Product | None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def _check_options(options: list[dict]) -> list[FieldError]:
+def check_options(options: list[dict]) -> list[FieldError]:
+    """The problems of a product's options alone (part of ``check_product``)."""
     errors: list[FieldError] = []
     if len(options) > MAX_OPTIONS:
         return [FieldError("options", f"Use at most {MAX_OPTIONS} options.")]
@@ -316,8 +301,6 @@ def set_category(products: list[Product], category: Category | None) -> int:
 
 def delete_product(product: Product) -> None:
     """Remove a product, its variants, images and files (stored files by a job after commit)."""
-    from mall.catalog import media  # media builds on these services
-
     media.forget_stored(media.stored_keys(product))
     search_index.remove_product(product)
     db.session.delete(product)
@@ -340,6 +323,21 @@ def refresh_summary(product: Product) -> None:
 def get_product(product_id: UUID | str) -> Product | None:
     """A product of the shop in context, or None (another shop's id is None too)."""
     return scoped_get(Product, product_id)
+
+
+def get_variant(variant_id: UUID | str) -> Variant | None:
+    """A variant of the shop in context, or None."""
+    return scoped_get(Variant, variant_id)
+
+
+def get_image(image_id: UUID | str) -> ProductImage | None:
+    """A product image of the shop in context, or None."""
+    return scoped_get(ProductImage, image_id)
+
+
+def get_file(file_id: UUID | str) -> DigitalFile | None:
+    """A digital file of the shop in context, or None."""
+    return scoped_get(DigitalFile, file_id)
 
 
 def get_products(ids: list[UUID | str]) -> list[Product]:

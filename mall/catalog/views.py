@@ -1,4 +1,9 @@
-"""The public catalog, mall-wide: search, category pages, the sitemap and robots.txt."""
+"""The catalog's public pages.
+
+``bp`` (``catalog``), mall-wide: search, category pages, the sitemap and robots.txt.
+``shop_bp`` (``catalog_media``), per shop: product images at /shop/<slug>/media/<key>
+(open shops only; digital files never).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,25 @@ import math
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from mall.catalog import media
 from mall.catalog.listing_args import parse_listing_args
 from mall.catalog.search import SORT_LABELS, SORTS, category_tree, search_products
 from mall.catalog.sitemap import sitemap_entries, sitemap_size
 from mall.extensions import limiter
 from mall.money import format_money
+from mall.storage import StorageKeyInvalid, storage
 from mall.urls import external_url
+from tenants.resolution import shop_blueprint
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+shop_bp = shop_blueprint("catalog_media", __name__, url_prefix="/media")
 
 SITEMAP_MAX_URLS = 10_000  # per sitemap file (the protocol allows 50,000)
 PER_PAGE = 24
+MEDIA_CACHE = "public, max-age=31536000, immutable"  # keys are random and never reused
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -144,4 +154,26 @@ def robots() -> ResponseReturnValue:
     body = render_template("catalog/public/robots.txt", sitemap_url=public_url("catalog.sitemap"))
     response = Response(body, mimetype="text/plain")
     response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# ---------------------------------------------------------------- a shop's product images
+
+
+@shop_bp.get("/<path:key>", endpoint="media")  # catalog_media.media
+def media_file(key: str) -> ResponseReturnValue:
+    """A product image or thumbnail of this shop; nothing else (digital files never) is served."""
+    if not media.is_public_key(key, g.shop.id):
+        abort(404)
+    return serve_stored(key, MEDIA_CACHE)
+
+
+def serve_stored(key: str, cache: str) -> Response:
+    """A stored image as a response with ``Cache-Control: cache`` (404 when it is missing)."""
+    try:
+        data = storage().open(key)
+    except (FileNotFoundError, StorageKeyInvalid):
+        abort(404)
+    response = Response(data, mimetype=media.content_type_for(key))
+    response.headers["Cache-Control"] = cache
     return response

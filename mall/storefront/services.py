@@ -9,7 +9,8 @@ import nh3
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from mall.catalog.models import Product, ProductStatus, Variant
+from mall.catalog.models import Product, ProductStatus, Variant, ordered_choice
+from mall.catalog.models import option_label as option_label  # re-exported
 from mall.extensions import db
 
 SCHEMA_ORG = "https://schema.org/"
@@ -68,18 +69,6 @@ def plain_text(description_html: str, limit: int = 5000) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _ordered_options(variant: Variant, product: Product | None) -> list[tuple[str, str]]:
-    values = variant.option_values or {}
-    names = [o.get("name") for o in (product.options if product else [])]
-    ordered = [n for n in names if n in values] + [n for n in values if n not in names]
-    return [(name, values[name]) for name in ordered]
-
-
-def option_label(variant: Variant, product: Product | None = None) -> str:
-    """``Size: M, Colour: Red`` in the product's option order (empty without options)."""
-    return ", ".join(f"{name}: {value}" for name, value in _ordered_options(variant, product))
-
-
 def option_choice(variant: Variant, product: Product | None = None) -> str:
     """``M / Red``: the values alone, for a picker already labelled with the option names."""
-    return " / ".join(value for _, value in _ordered_options(variant, product))
+    return " / ".join(value for _, value in ordered_choice(variant, product))

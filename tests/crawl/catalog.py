@@ -1,4 +1,6 @@
-"""The shop's catalog back office and its public product images."""
+"""The catalog: the shop's back office (products, stock, media, CSV), its public product
+images, and the operators' category tree. (Its mall-wide public pages are with the
+storefront's.)"""
 
 from __future__ import annotations
 
@@ -21,7 +23,20 @@ SHOP_ROUTES = {
     "catalog_admin.files",
     "catalog_admin.upload_file",
     "catalog_admin.delete_file",
+    "catalog_admin.csv_index",
+    "catalog_admin.csv_upload",
+    "catalog_admin.csv_import_status",
+    "catalog_admin.csv_export",
     "catalog_media.media",
+}
+
+# Operators only, platform data.
+MALL_ROUTES = {
+    "category_admin.index",
+    "category_admin.create",
+    "category_admin.edit",
+    "category_admin.move",
+    "category_admin.delete",
 }
 
 
@@ -100,10 +115,29 @@ def make_file(shop):
     return file_id
 
 
+def make_import(shop):
+    """A finished catalog import of ``shop``; returns its id."""
+    from mall.catalog.models import CatalogImport, ImportStatus
+    from tenants.context import tenant_context
+
+    with tenant_context(shop):
+        record = CatalogImport(
+            storage_key=f"imports/{shop.id}/crawl.csv",
+            filename="crawl.csv",
+            status=ImportStatus.DONE,
+        )
+        db.session.add(record)
+        db.session.flush()
+        import_id = record.id
+        db.session.commit()
+    return import_id
+
+
 OBJECT_IDS = {
     "product_id": make_product,
     "variant_id": make_variant,
     "image_id": make_image,
     "file_id": make_file,
     "key": make_image_key,
+    "import_id": make_import,
 }

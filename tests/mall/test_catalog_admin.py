@@ -215,6 +215,53 @@ def test_field_errors_are_shown_next_to_their_fields_and_nothing_is_saved(
     assert [p.title for p in products_of(shop_a)] == ["Mug"]
 
 
+@pytest.fixture
+def check_calls(monkeypatch) -> list[str]:
+    """The titles ``services.check_product`` was called with, from now on."""
+    calls: list[str] = []
+    original = services.check_product
+
+    def spy(data, *, product=None):
+        calls.append(data.title)
+        return original(data, product=product)
+
+    monkeypatch.setattr(services, "check_product", spy)
+    return calls
+
+
+def test_check_product_runs_once_per_save(client, shop_a, member_of_a, no_csrf, check_calls):
+    new = f"{CATALOG}/products/new"
+    assert client.post(new, data=form_data(action="generate")).status_code == 200
+    assert check_calls == []  # generating checks the options alone
+    assert client.post(new, data=form_data(variants=SHIRT_ROWS)).status_code == 302
+    assert check_calls == ["Linen Shirt"]
+
+    [product] = products_of(shop_a)
+    check_calls.clear()
+    edited = form_data("Linen Shirt II", variants=SHIRT_ROWS)
+    assert client.post(f"{CATALOG}/products/{product.id}", data=edited).status_code == 302
+    assert check_calls == ["Linen Shirt II"]
+
+    # Refused by the check as the service saves: once, and shown next to the field.
+    check_calls.clear()
+    rows = ({"choice": {}, "sku": "OTHER", "price": "5"},)
+    taken = form_data("Other", (), rows, slug="linen-shirt-ii")
+    response = client.post(new, data=taken)
+    assert response.status_code == 400
+    assert "Another product of this shop uses “linen-shirt-ii”." in response.get_data(as_text=True)
+    assert check_calls == ["Other"]
+
+    # A typing error: nothing is saved, the check runs once to show every problem.
+    check_calls.clear()
+    rows = ({"choice": {}, "sku": "OTHER", "price": "abc"},)
+    response = client.post(new, data=form_data("Other", (), rows, slug="linen-shirt-ii"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Enter an amount such as 12.50." in html and "uses “linen-shirt-ii”" in html
+    assert check_calls == ["Other"]
+    assert [p.title for p in products_of(shop_a)] == ["Linen Shirt II"]
+
+
 def test_option_errors_are_shown_with_the_options(client, shop_a, member_of_a, no_csrf):
     response = client.post(
         f"{CATALOG}/products/new",

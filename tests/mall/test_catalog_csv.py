@@ -281,6 +281,16 @@ def test_the_stock_column_records_adjustments_to_the_target(in_a):
     assert small.stock_quantity == 3
 
 
+def test_stock_below_zero_needs_backorders_or_no_tracking(in_a):
+    backordered = ebook_row(track_stock="yes", allow_backorder="yes", stock="-3")
+    errors, result = run(csv_bytes(backordered))
+    assert errors == [] and result.stock_movements == 1
+    errors, _ = run(csv_bytes(ebook_row(track_stock="yes", allow_backorder="no", stock="-4")))
+    assert [(e.row, e.column, e.message) for e in errors] == [
+        (2, "stock", "This variant tracks stock without backorders: enter 0 or more.")
+    ]
+
+
 # ---------------------------------------------------------------- one bad row: nothing imported
 
 
@@ -315,6 +325,7 @@ BAD_FILES = {
     "bad kind": (csv_bytes(ebook_row(kind="service")), (2, "kind")),
     "bad yes/no": (csv_bytes(ebook_row(track_stock="maybe")), (2, "track_stock")),
     "bad stock": (csv_bytes(ebook_row(stock="3.5")), (2, "stock")),
+    "tracked stock below zero": (csv_bytes(*bad(shirt_rows(), stock="-1")), (3, "stock")),
     "negative weight": (csv_bytes(*shirt_rows(weight_grams="-1")), (2, "weight_grams")),
     "unknown column": (
         csv_bytes(ebook_row(), columns=(*csv_io.COLUMNS, "colour")),

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from mall.catalog import imports
+from mall.catalog import imports, jobs
 from mall.catalog.models import CatalogImport, ImportStatus, Product, StockMovement
 from mall.extensions import db
 from mall.jobs import run_job
 from mall.shops.models import Membership, Role
 from tenants.context import tenant_context
-from tests.crawl.catalog_csv import make_import
+from tests.crawl.catalog import make_import
 from tests.mall.test_catalog_csv import (
     bad,
     csv_bytes,
@@ -179,7 +179,7 @@ def test_running_a_finished_import_again_does_nothing(app, client, shop_a, owner
     upload(client, good_file())
     record = the_import(shop_a)
     stamp, movements = record.updated_at, count(shop_a, StockMovement)
-    run_job(imports.run_import.job_ref, str(shop_a.id), str(record.id), app=app)
+    run_job(jobs.run_import.job_ref, str(shop_a.id), str(record.id), app=app)
     again = the_import(shop_a)
     assert (again.status, again.updated_at) == (ImportStatus.DONE, stamp)
     assert count(shop_a, StockMovement) == movements

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 
 from mall.catalog import services
 from mall.catalog.markdown import render_markdown
-from mall.catalog.models import Product, ProductStatus, StockMovement, StockReason, Variant
+from mall.catalog.models import (
+    Product,
+    ProductStatus,
+    StockMovement,
+    StockReason,
+    Variant,
+    option_label,
+)
 from mall.catalog.services import InvalidProduct, ProductInput, VariantInput
 from mall.catalog.stock import OutOfStock, adjust_stock, movements_total
 from mall.extensions import db
@@ -311,3 +320,13 @@ def test_renaming_a_category_reindexes_its_products_in_every_shop(
                     {"id": ids[shop.slug].hex},
                 ).scalar_one()
                 assert text == "Rainwear"
+
+
+def test_the_option_label_follows_the_product_option_order():
+    product = SimpleNamespace(
+        options=[{"name": "Size", "values": ["M"]}, {"name": "Colour", "values": ["Red"]}]
+    )
+    variant = SimpleNamespace(option_values={"Colour": "Red", "Size": "M"})
+    assert option_label(variant, product) == "Size: M, Colour: Red"
+    assert option_label(variant) == "Colour: Red, Size: M"  # without a product: as stored
+    assert option_label(SimpleNamespace(option_values={}), product) == ""

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from mall.catalog import services
 from mall.catalog.models import StockMovement, StockReason, Variant
-from mall.catalog.stock import OutOfStock, adjust_stock, movements_total
+from mall.catalog.services import CatalogError
+from mall.catalog.stock import InvalidMovement, OutOfStock, adjust_stock, movements_total
 from mall.extensions import db
 from tenants.context import tenant_context
 
@@ -100,6 +101,85 @@ def test_a_sale_beyond_stock_is_refused_unless_backordered(app_ctx, shop_a):
             assert row.available
 
 
+def movement_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(StockMovement.id)))
+
+
+def test_stock_errors_are_catalog_errors():
+    assert issubclass(OutOfStock, CatalogError) and issubclass(InvalidMovement, CatalogError)
+    assert issubclass(CatalogError, ValueError)
+
+
+def test_an_adjustment_below_zero_is_refused_with_no_movement(app_ctx, shop_a):
+    _, (small, _) = make_product(shop_a)
+    with tenant_context(shop_a):
+        row = db.session.get(Variant, (shop_a.id, small))
+        adjust_stock(row, 2, reason=StockReason.RECEIPT)
+        with pytest.raises(OutOfStock) as refused:
+            adjust_stock(row, -3, reason=StockReason.ADJUSTMENT, note="Count")
+        assert str(refused.value) == "Only 2 on hand: an adjustment cannot go below zero."
+        assert row.stock_quantity == movements_total(row) == 2
+        assert movement_count() == 1
+        adjust_stock(row, -2, reason=StockReason.ADJUSTMENT)  # down to zero is fine
+        assert row.stock_quantity == movements_total(row) == 0
+
+
+def test_untracked_or_backordered_variants_may_be_adjusted_below_zero(app_ctx, shop_a):
+    _, (backordered, _) = make_product(shop_a, "Later", allow_backorder=True)
+    _, (untracked, _) = make_product(shop_a, "Free", track_stock=False)
+    with tenant_context(shop_a):
+        for variant_id in (backordered, untracked):
+            row = db.session.get(Variant, (shop_a.id, variant_id))
+            adjust_stock(row, -4, reason=StockReason.ADJUSTMENT)
+            assert row.stock_quantity == movements_total(row) == -4
+
+
+@pytest.mark.parametrize(
+    ("delta", "reason", "message"),
+    [
+        (0, StockReason.RECEIPT, "Enter a quantity other than zero."),
+        (0, StockReason.ADJUSTMENT, "Enter a quantity other than zero."),
+        (-4, StockReason.RECEIPT, "A receipt adds stock: enter a positive quantity"),
+    ],
+)
+def test_a_movement_of_nothing_or_a_negative_receipt_is_refused(
+    app_ctx, shop_a, delta, reason, message
+):
+    _, (small, _) = make_product(shop_a, allow_backorder=True)  # no stock rule in the way
+    with tenant_context(shop_a):
+        row = db.session.get(Variant, (shop_a.id, small))
+        adjust_stock(row, 5, reason=StockReason.RECEIPT)
+        with pytest.raises(InvalidMovement, match=message):
+            adjust_stock(row, delta, reason=reason)
+        assert row.stock_quantity == movements_total(row) == 5
+        assert movement_count() == 1
+
+
+def test_the_rule_below_zero_is_checked_by_the_update_itself(app_ctx, shop_a, app):
+    """No read-then-write: the first statement is the guarded UPDATE."""
+    _, (small, _) = make_product(shop_a)
+    with tenant_context(shop_a):
+        row = db.session.get(Variant, (shop_a.id, small))
+        adjust_stock(row, 1, reason=StockReason.RECEIPT)
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, *args) -> None:
+            statements.append(" ".join(statement.split()))
+
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            with pytest.raises(OutOfStock):
+                adjust_stock(row, -2, reason=StockReason.ADJUSTMENT)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        writes = [s for s in statements if not s.upper().startswith("SELECT")]
+        assert statements[0].startswith("UPDATE variants SET stock_quantity=")
+        assert ">=" in statements[0]
+        assert writes == [statements[0]]  # nothing else written
+        assert row.stock_quantity == 1
+
+
 # ---------------------------------------------------------------- the stock page
 
 
@@ -165,6 +245,22 @@ def test_bad_movements_are_refused(client, shop_a, member_of_a, no_csrf, kind, q
     row = variant(shop_a, small)
     with tenant_context(shop_a):
         assert row.stock_quantity == movements_total(row) == 5
+
+
+def test_the_stock_page_names_variants_by_their_options(client, shop_a, member_of_a):
+    product_id, _ = make_product(shop_a)
+    html = client.get(f"{CATALOG}/products/{product_id}/stock").get_data(as_text=True)
+    assert "TEE-S (Size: S)" in html and "TEE-M (Size: M)" in html
+    with tenant_context(shop_a):
+        bag = services.create_product(
+            services.ProductInput(title="Bag", variants=[services.VariantInput("BAG", 500)])
+        )
+        db.session.commit()
+        bag_id = bag.id
+    html = client.get(f"{CATALOG}/products/{bag_id}/stock").get_data(as_text=True)
+    assert "BAG (default)" in html
+    editor = client.get(f"{CATALOG}/products/{bag_id}").get_data(as_text=True)
+    assert "SKU (Default variant)" in editor
 
 
 def test_a_variant_of_another_product_or_shop_cannot_be_adjusted(

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from mall.catalog.models import ProductStatus
-from mall.catalog.search import fts5_query, query_terms, search_products, tsquery_prefix
+from mall.catalog.search import search_products
+from mall.catalog.search_text import fts5_query, query_terms, tsquery_prefix
 from mall.db import utcnow
 from mall.extensions import db
 from tenants.models import TenantStatus

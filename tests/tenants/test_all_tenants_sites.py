@@ -38,6 +38,10 @@ ALLOWED: dict[str, str] = {
         "operator: products per category (counts in the tree; deletion refused while any"
         " shop files a product there)"
     ),
+    "mall/console/services.py:shop_preview": (
+        "operator: one shop's product count and first few products (title, price, status),"
+        " filtered on that shop, to review it before approving"
+    ),
 }
 
 

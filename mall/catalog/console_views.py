@@ -1,4 +1,4 @@
-"""Operators manage the mall's category tree at /admin/categories.
+"""Operators manage the mall's category tree at /admin/categories (blueprint ``category_admin``).
 
 Every route is for operators only. Actions validate a form, call one service
 from ``mall.catalog.categories``, commit, flash and redirect; bad input shows
@@ -10,69 +10,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from mall.accounts.auth import operator_required
 from mall.catalog import categories
-from mall.catalog.categories import MAX_NAME, MAX_SLUG, SLUG_PATTERN, CategoryError
-from mall.catalog.models import Category
+from mall.catalog.categories import CategoryError
+from mall.catalog.forms import CategoryForm, ConfirmForm, MoveForm
+from mall.errors import get_or_404
 from mall.extensions import db
+from tenants.audit import request_actor
 
 bp = Blueprint(
     "category_admin", __name__, url_prefix="/admin/categories", template_folder="templates"
 )
 
 TOP_LEVEL = ""
-
-
-class CategoryForm(FlaskForm):
-    name = StringField(
-        "Name",
-        validators=[
-            DataRequired(message="Enter a name."),
-            Length(max=MAX_NAME, message=f"Use at most {MAX_NAME} characters."),
-        ],
-    )
-    slug = StringField(
-        "Address (slug)",
-        validators=[
-            DataRequired(message="Enter an address, e.g. garden-tools."),
-            Length(max=MAX_SLUG, message=f"Use at most {MAX_SLUG} characters."),
-            Regexp(
-                SLUG_PATTERN,
-                message="Use lower-case letters, digits and single hyphens, e.g. garden-tools.",
-            ),
-        ],
-    )
-    # The service checks the choice (existing, not the node itself nor below it).
-    parent = SelectField("Parent", choices=[], validate_choice=False)
-
-
-class MoveForm(FlaskForm):
-    direction = HiddenField(
-        validators=[AnyOf(("up", "down"), message="Move a category up or down.")]
-    )
-
-
-class ActionForm(FlaskForm):
-    """Only a CSRF token: delete."""
-
-
-def _who() -> dict[str, Any]:
-    """The audit fields every action passes: the operator, and the IP (sealed when stored)."""
-    return {"actor_id": current_user.id, "ip_address": request.remote_addr}
-
-
-def _category_or_404(category_id: UUID) -> Category:
-    category = categories.get_category(category_id)
-    if category is None:
-        abort(404)
-    return category
 
 
 def _parent_choices(exclude: set[UUID] | None = None) -> list[tuple[str, str]]:
@@ -105,7 +58,7 @@ def _index_page(status: int = 200, **context: Any) -> ResponseReturnValue:
         total=len(nodes),
         counts=categories.product_counts([n.id for n in nodes]),
         move_form=MoveForm(formdata=None),
-        action_form=ActionForm(formdata=None),
+        action_form=ConfirmForm(formdata=None),
         **context,
     ), status
 
@@ -129,7 +82,10 @@ def create() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             category, created = categories.create_category(
-                name=form.name.data, slug=form.slug.data, parent_id=_parent_id(form), **_who()
+                name=form.name.data,
+                slug=form.slug.data,
+                parent_id=_parent_id(form),
+                **request_actor(),
             )
         except CategoryError as refused:
             db.session.rollback()
@@ -151,7 +107,7 @@ def create() -> ResponseReturnValue:
 @operator_required
 def edit(category_id: UUID) -> ResponseReturnValue:
     """Rename, change the address or move under another parent (never below itself)."""
-    category = _category_or_404(category_id)
+    category = get_or_404(categories.get_category, category_id)
     form = CategoryForm(
         name=category.name,
         slug=category.slug,
@@ -167,11 +123,11 @@ def edit(category_id: UUID) -> ResponseReturnValue:
                 name=form.name.data,
                 slug=form.slug.data,
                 parent_id=_parent_id(form),
-                **_who(),
+                **request_actor(),
             )
         except CategoryError as refused:
             db.session.rollback()
-            category = _category_or_404(category_id)
+            category = get_or_404(categories.get_category, category_id)
             error = str(refused)
         else:
             db.session.commit()
@@ -190,12 +146,12 @@ def edit(category_id: UUID) -> ResponseReturnValue:
 @operator_required
 def move(category_id: UUID) -> ResponseReturnValue:
     """Move a category one place up or down among its siblings."""
-    category = _category_or_404(category_id)
+    category = get_or_404(categories.get_category, category_id)
     form = MoveForm()
     if not form.validate_on_submit():
         message = "; ".join(e for errors in form.errors.values() for e in errors)
         return _index_page(400, error=message or "The form expired: try again.")
-    changed = categories.move_category(category, form.direction.data, **_who())
+    changed = categories.move_category(category, form.direction.data, **request_actor())
     db.session.commit()
     if changed:
         flash(f"Moved “{category.name}” {form.direction.data}.", "success")
@@ -209,10 +165,10 @@ def move(category_id: UUID) -> ResponseReturnValue:
 @operator_required
 def delete(category_id: UUID) -> ResponseReturnValue:
     """Delete an empty category (refused while it has sub-categories or products)."""
-    if not ActionForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         return _index_page(400, error="The form expired: try again.")
     try:
-        deleted = categories.delete_category(category_id, **_who())
+        deleted = categories.delete_category(category_id, **request_actor())
     except CategoryError as refused:
         db.session.rollback()
         return _index_page(409, error=str(refused))

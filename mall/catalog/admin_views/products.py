@@ -1,68 +1,28 @@
-"""A shop's catalog back office at /shop/<slug>/admin/catalog/: products, stock, images, files.
-
-Every view needs ``catalog.manage``. Objects are read by id through the tenant
-guard (``get_product``, ``scoped_get``), so another shop's ids answer 404.
-"""
+"""The product list (filters, bulk actions), the product editor, deletion, and stock."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from mall.catalog import forms, media, media_views, queries, services
+from mall.catalog import categories, forms, queries, services
+from mall.catalog.admin_views import bp, parse_uuid
 from mall.catalog.markdown import render_markdown
-from mall.catalog.models import (
-    Category,
-    Product,
-    ProductStatus,
-    StockReason,
-    Variant,
-)
-from mall.catalog.stock import adjust_stock
+from mall.catalog.models import Product, ProductStatus, StockReason, Variant, option_label
+from mall.catalog.product_editor import ProductEditor
+from mall.catalog.stock import InvalidMovement, OutOfStock, adjust_stock
+from mall.errors import get_or_404
 from mall.extensions import db
-from mall.money import format_money
 from mall.pagination import page_number
-from mall.shops.permissions import can, requires
-from tenants.resolution import shop_blueprint
-
-bp = shop_blueprint(
-    "catalog_admin", __name__, admin=True, url_prefix="/admin/catalog", template_folder="templates"
-)
-media_views.add_admin_routes(bp)  # images and digital files
+from mall.shops.permissions import requires
 
 PRODUCTS_PER_PAGE = 25
 MOVEMENTS_PER_PAGE = 25
-
-
-def member_can(permission: str) -> bool:
-    """True when the signed-in member's role includes ``permission`` in this shop."""
-    membership = g.get("membership")
-    return membership is not None and can(membership.role, permission)
-
-
-@bp.context_processor
-def catalog_helpers() -> dict[str, Any]:
-    """What the back office templates (and ``shops/admin_base.html``) use."""
-    return {
-        "can": member_can,
-        "shop": g.get("shop"),
-        "format_money": format_money,
-        "human_size": media.human_size,
-        "stock_summary": stock_summary,
-    }
-
-
-def _product_or_404(product_id: UUID) -> Product:
-    product = services.get_product(product_id)
-    if product is None:
-        abort(404)
-    return product
 
 
 # ---------------------------------------------------------------- the product list
@@ -72,10 +32,10 @@ def _product_or_404(product_id: UUID) -> Product:
 @requires("catalog.manage")
 def products() -> ResponseReturnValue:
     """Products with filters and sorting; POST applies a bulk action to the ticked rows."""
-    categories = forms.category_choices()
+    category_choices = forms.category_choices()
     if request.method == "POST":
-        return _bulk(categories)
-    filters = forms.ProductFilters(request.args, categories)
+        return _bulk(category_choices)
+    filters = forms.ProductFilters(request.args, category_choices)
     page = queries.product_list(
         text=filters.q.data,
         status=filters.status.data,
@@ -86,27 +46,15 @@ def products() -> ResponseReturnValue:
         per_page=PRODUCTS_PER_PAGE,
     )
     bulk = forms.BulkForm(formdata=None)
-    bulk.category_id.choices = forms.choices([("", "No category"), *categories])
+    bulk.category_id.choices = forms.choices([("", "No category"), *category_choices])
     return render_template("catalog/admin/products.html", page=page, filters=filters, bulk=bulk)
 
 
-def stock_summary(product: Product) -> dict[str, int]:
-    """How a list row sums up stock: tracked units on hand, variants out and low."""
-    tracked = [v for v in product.variants if v.track_stock]
-    return {
-        "on_hand": sum(v.stock_quantity for v in tracked),
-        "tracked": len(tracked),
-        "out": sum(1 for v in product.variants if not v.available),
-        "low": sum(1 for v in product.variants if v.low_on_stock),
-        "variants": len(product.variants),
-    }
-
-
-def _bulk(categories: list[tuple[str, str]]) -> ResponseReturnValue:
+def _bulk(category_choices: list[tuple[str, str]]) -> ResponseReturnValue:
     form = forms.BulkForm()
-    form.category_id.choices = forms.choices([("", "No category"), *categories])
+    form.category_id.choices = forms.choices([("", "No category"), *category_choices])
     kept = {k[len("filter-") :]: v for k, v in request.form.items() if k.startswith("filter-")}
-    filters = forms.ProductFilters(MultiDict(kept), categories)
+    filters = forms.ProductFilters(MultiDict(kept), category_choices)
     back = url_for("catalog_admin.products", **filters.args())
     if not form.validate():
         flash("Choose one of the actions listed.", "error")
@@ -117,8 +65,8 @@ def _bulk(categories: list[tuple[str, str]]) -> ResponseReturnValue:
         flash("Tick the products to change first.", "warning")
         return redirect(back)
     if form.action.data == "category":
-        category_id = _uuid(form.category_id.data)
-        category = db.session.get(Category, category_id) if category_id else None
+        category_id = parse_uuid(form.category_id.data)
+        category = categories.get_category(category_id) if category_id else None
         if form.category_id.data and category is None:
             flash("Choose one of the categories listed.", "error")
             return redirect(back)
@@ -148,13 +96,13 @@ def new_product() -> ResponseReturnValue:
 @requires("catalog.manage")
 def edit_product(product_id: UUID) -> ResponseReturnValue:
     """Edit a product; the page previews its sanitised description."""
-    return _edit(_product_or_404(product_id))
+    return _edit(get_or_404(services.get_product, product_id))
 
 
 def _edit(product: Product | None) -> ResponseReturnValue:
     if request.method == "GET":
-        return _editor_page(forms.ProductEditor.for_product(product))
-    editor = forms.ProductEditor.from_request(product)
+        return _editor_page(ProductEditor.for_product(product))
+    editor = ProductEditor.from_request(product)
     if editor.action == "generate":
         if editor.check_options():
             editor.generate()
@@ -163,6 +111,7 @@ def _edit(product: Product | None) -> ResponseReturnValue:
     if data is None:
         return _editor_page(editor, 400)
     try:
+        # The service checks the input (once) as it saves.
         if product is None:
             product = services.create_product(data)
         else:
@@ -171,7 +120,7 @@ def _edit(product: Product | None) -> ResponseReturnValue:
         db.session.commit()
     except services.InvalidProduct as error:
         db.session.rollback()
-        editor.add_errors(error.errors)
+        editor.file_problems(error.errors)
         return _editor_page(editor, 400)
     except IntegrityError:
         # Lost a race for a slug or SKU to another request: nothing is saved.
@@ -182,7 +131,7 @@ def _edit(product: Product | None) -> ResponseReturnValue:
     return redirect(url_for("catalog_admin.edit_product", product_id=product_id))
 
 
-def _editor_page(editor: forms.ProductEditor, status: int = 200) -> ResponseReturnValue:
+def _editor_page(editor: ProductEditor, status: int = 200) -> ResponseReturnValue:
     product = editor.product
     quantities = {}
     if product is not None:
@@ -204,7 +153,7 @@ def _editor_page(editor: forms.ProductEditor, status: int = 200) -> ResponseRetu
 @requires("catalog.manage")
 def delete_product(product_id: UUID) -> ResponseReturnValue:
     """Ask, then delete a product with its variants, stock history, images and files."""
-    product = _product_or_404(product_id)
+    product = get_or_404(services.get_product, product_id)
     form = forms.ConfirmForm()
     if request.method == "POST":
         if not form.validate():
@@ -224,53 +173,40 @@ def delete_product(product_id: UUID) -> ResponseReturnValue:
 @requires("catalog.manage")
 def stock(product_id: UUID) -> ResponseReturnValue:
     """Stock per variant, its movements, and a receipt or adjustment (never a typed quantity)."""
-    product = _product_or_404(product_id)
+    product = get_or_404(services.get_product, product_id)
     form = forms.StockForm()
     form.variant_id.choices = forms.choices(
-        [(str(v.id), f"{v.sku} ({_label(v)})") for v in product.variants]
+        [(str(v.id), f"{v.sku} ({_label(v, product)})") for v in product.variants]
     )
     if request.method == "GET" and request.args.get("variant"):
         form.variant_id.data = request.args["variant"]  # "History" of a variant: record for it
     if request.method == "POST":
         if form.validate():
             variant = next(v for v in product.variants if str(v.id) == form.variant_id.data)
-            problem = _stock_problem(variant, form.kind.data, form.quantity.data)
-            if problem is None:
-                reason = StockReason(form.kind.data)
-                delta = form.quantity.data
+            reason = StockReason(form.kind.data)
+            delta = form.quantity.data
+            try:
                 adjust_stock(
                     variant, delta, reason=reason, note=form.note.data, actor_id=current_user.id
                 )
+            except (InvalidMovement, OutOfStock) as refused:  # the rules of stock.py
+                db.session.rollback()
+                form.quantity.errors.append(str(refused))
+            else:
                 db.session.commit()
                 flash(f"{variant.sku}: {delta:+d} recorded ({reason.value}).", "success")
                 return redirect(url_for("catalog_admin.stock", product_id=product.id))
-            form.quantity.errors.append(problem)
         return _stock_page(product, form, 400)
     return _stock_page(product, form)
 
 
-def _label(variant: Variant) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in (variant.option_values or {}).items()) or "default"
-
-
-def _stock_problem(variant: Variant, kind: str, delta: int) -> str | None:
-    if delta == 0:
-        return "Enter a quantity other than zero."
-    if kind == StockReason.RECEIPT.value and delta < 0:
-        return "A receipt adds stock: enter a positive quantity (or record an adjustment)."
-    if (
-        delta < 0
-        and variant.track_stock
-        and not variant.allow_backorder
-        and variant.stock_quantity + delta < 0
-    ):
-        return f"Only {variant.stock_quantity} on hand: an adjustment cannot go below zero."
-    return None
+def _label(variant: Variant, product: Product) -> str:
+    return option_label(variant, product) or "default"
 
 
 def _stock_page(product: Product, form: forms.StockForm, status: int = 200) -> ResponseReturnValue:
     by_id = {v.id: v for v in product.variants}
-    shown = by_id.get(_uuid(request.args.get("variant")))
+    shown = by_id.get(parse_uuid(request.args.get("variant")))
     movements, actors = queries.stock_history(
         product,
         variant=shown,
@@ -285,12 +221,5 @@ def _stock_page(product: Product, form: forms.StockForm, status: int = 200) -> R
         variants=by_id,
         shown=shown,
         actors=actors,
-        label=_label,
+        label=lambda variant: _label(variant, product),
     ), status
-
-
-def _uuid(raw: str | None) -> UUID | None:
-    try:
-        return UUID(raw or "")
-    except ValueError:
-        return None

@@ -3,49 +3,25 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 from uuid import UUID
 
-from flask import Response, abort, g, redirect, render_template, url_for
+from flask import Response, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 
 from mall.catalog import csv_io, imports
+from mall.catalog.admin_views import MAX_UPLOAD_BYTES, bp
+from mall.catalog.forms import CsvUploadForm
 from mall.catalog.models import ImportStatus
+from mall.errors import get_or_404
 from mall.extensions import db
-from mall.shops.permissions import can, requires
-from tenants.resolution import shop_blueprint
-
-bp = shop_blueprint(
-    "catalog_csv",
-    __name__,
-    admin=True,
-    url_prefix="/admin/catalog/csv",
-    template_folder="templates",
-)
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+from mall.shops.permissions import requires
 
 
-class UploadForm(FlaskForm):
-    file = FileField("CSV file")
-
-
-@bp.context_processor
-def admin_helpers() -> dict[str, Any]:
-    """``can(permission)`` for the back office navigation."""
-    membership = g.get("membership")
-    return {
-        "can": lambda permission: membership is not None and can(membership.role, permission),
-        "required_columns": csv_io.REQUIRED,
-        "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
-    }
-
-
-def _index(form: UploadForm, *, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def _index(
+    form: CsvUploadForm, *, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     return render_template(
         "catalog/csv/index.html",
         shop=g.shop,
@@ -55,18 +31,18 @@ def _index(form: UploadForm, *, error: str | None = None, status: int = 200) -> 
     ), status
 
 
-@bp.get("/")
+@bp.get("/csv/")
 @requires("catalog.manage")
-def index() -> ResponseReturnValue:
+def csv_index() -> ResponseReturnValue:
     """The upload form, the file format, and the latest imports."""
-    return _index(UploadForm(formdata=None))
+    return _index(CsvUploadForm(formdata=None))
 
 
-@bp.post("/import")
+@bp.post("/csv/import")
 @requires("catalog.manage")
-def upload() -> ResponseReturnValue:
+def csv_upload() -> ResponseReturnValue:
     """Store an uploaded CSV file and queue its import."""
-    form = UploadForm()
+    form = CsvUploadForm()
     if not form.validate_on_submit():
         return _index(form, error="Your form expired. Please choose the file again.", status=400)
     upload = form.file.data
@@ -82,16 +58,14 @@ def upload() -> ResponseReturnValue:
     import_id = record.id
     # Without Redis the job runs inline during this commit.
     db.session.commit()
-    return redirect(url_for("catalog_csv.import_status", import_id=import_id))
+    return redirect(url_for("catalog_admin.csv_import_status", import_id=import_id))
 
 
-@bp.get("/imports/<uuid:import_id>")
+@bp.get("/csv/imports/<uuid:import_id>")
 @requires("catalog.manage")
-def import_status(import_id: UUID) -> ResponseReturnValue:
+def csv_import_status(import_id: UUID) -> ResponseReturnValue:
     """An import's status, progress and problems (refreshing itself until it finishes)."""
-    record = imports.get_import(import_id)
-    if record is None:
-        abort(404)
+    record = get_or_404(imports.get_import, import_id)
     return render_template(
         "catalog/csv/import.html",
         shop=g.shop,
@@ -102,9 +76,9 @@ def import_status(import_id: UUID) -> ResponseReturnValue:
     )
 
 
-@bp.get("/export.csv")
+@bp.get("/csv/export.csv")
 @requires("catalog.manage")
-def export() -> ResponseReturnValue:
+def csv_export() -> ResponseReturnValue:
     """Download the shop's catalog as CSV."""
     buffer = io.StringIO()
     csv_io.export_csv(buffer)
