@@ -71,7 +71,7 @@ ROUTES = {
     ("/shop/<shop>/admin/invitations/<uuid:invitation_id>/revoke", "POST"),
     ("/shop/<shop>/admin/settings", "GET,POST"),
     ("/shop/<shop>/admin/staff", "GET"),
-    ("/shop/<shop>/admin/staff/<uuid:membership_id>/remove", "POST"),
+    ("/shop/<shop>/admin/staff/<uuid:membership_id>/remove", "GET,POST"),
     ("/shop/<shop>/admin/staff/<uuid:membership_id>/role", "POST"),
     ("/shop/<shop>/admin/staff/invite", "POST"),
     ("/shop/<shop>/media/<path:key>", "GET"),

@@ -1,7 +1,9 @@
 """Operator console services: shop life cycle, commission, settings.
 
 The audit log is in ``mall.console.audit``, the overview's numbers in
-``mall.console.stats``.
+``mall.console.stats``. ``shop_preview`` is the console's one read of a shop's
+own rows (its products), so the operator sees what a shop prepared before
+approving it.
 
 Plain functions that flush and never commit; an invalid request raises
 ``ConsoleError`` with a message for the operator. Every change writes one
@@ -19,6 +21,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from mall.accounts.models import User
+from mall.catalog.models import Product, ProductStatus
 from mall.console import jobs
 from mall.db import utcnow
 from mall.extensions import db
@@ -26,6 +29,7 @@ from mall.jobs import enqueue_after_commit
 from mall.pagination import Page
 from mall.shops.models import Membership, Role
 from tenants.audit import record_audit
+from tenants.context import all_tenants
 from tenants.models import Tenant, TenantStatus
 from tenants.services import find_shops
 from tenants.settings import get_setting, put_setting
@@ -36,6 +40,8 @@ DEFAULT_SHRED_GRACE_DAYS = 30
 MAX_SHRED_GRACE_DAYS = 365
 MAX_REASON_LENGTH = 1000
 STATUS_FILTERS = ("pending", "active", "suspended", "closed", "all")
+PREVIEW_PRODUCTS = 5
+PREVIEW_REASON = "operator: what one shop has prepared (product count, first products) to review it"
 
 
 class ConsoleError(ValueError):
@@ -254,3 +260,45 @@ def list_shops(
         raise ConsoleError(f"Unknown status {status!r}.")
     statuses = None if status == "all" else (TenantStatus(status),)
     return find_shops(statuses=statuses, query=query, page=page, per_page=per_page)
+
+
+# ---------------------------------------------------------------- what a shop prepared
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    """One of a shop's products as the operator reviews it."""
+
+    title: str
+    price_min: int
+    price_max: int
+    status: ProductStatus
+
+
+@dataclass(frozen=True)
+class ShopPreview:
+    """How many products a shop has, and its first few (oldest first)."""
+
+    product_count: int
+    products: list[ProductLine]
+
+
+def shop_preview(shop: Tenant, *, limit: int = PREVIEW_PRODUCTS) -> ShopPreview:
+    """The shop's product count and first ``limit`` products, drafts included (two queries)."""
+    own = Product.tenant_id == shop.id
+    # The operator is in no shop's context: this one read opens the shops' rows, filtered to one.
+    with all_tenants(PREVIEW_REASON):
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Product).where(own))
+        rows = db.session.execute(
+            sa.select(Product.title, Product.price_min, Product.price_max, Product.status)
+            .where(own)
+            .order_by(Product.created_at, Product.id)
+            .limit(limit)
+        ).all()
+    return ShopPreview(
+        product_count=count or 0,
+        products=[
+            ProductLine(title, low, high, ProductStatus(status))
+            for title, low, high, status in rows
+        ],
+    )

@@ -20,6 +20,7 @@ from mall.console.services import ConsoleError
 from mall.console.stats import overview_stats
 from mall.errors import get_or_404
 from mall.extensions import db
+from mall.money import format_money
 from mall.pagination import page_number
 from tenants.audit import request_actor
 from tenants.keys.masking import mask_email
@@ -38,9 +39,11 @@ def _shop_page(shop: Tenant, status: int = 200, **context: Any) -> ResponseRetur
         "console/shop.html",
         shop=shop,
         owners=services.shop_owners(shop),
+        preview=services.shop_preview(shop),
         events=audit_log.shop_audit(shop),
         action_form=forms.ActionForm(),
         mask_email=mask_email,
+        format_money=format_money,
         percent=_percent,
         **context,
     ), status
@@ -96,7 +99,8 @@ def shops() -> ResponseReturnValue:
 @bp.get("/shops/<uuid:shop_id>")
 @operator_required
 def shop(shop_id: UUID) -> ResponseReturnValue:
-    """One shop: status, commission, owners (masked), recent audit events, actions."""
+    """One shop: what it prepared (description, logo, products), status, commission,
+    owners (masked), recent audit events, actions."""
     return _shop_page(get_or_404(services.get_shop, shop_id))
 
 

@@ -13,7 +13,7 @@ from mall.db import utcnow
 from mall.errors import get_or_404
 from mall.extensions import db
 from mall.pagination import page_number
-from mall.shops import forms, services
+from mall.shops import forms, logos, services
 from mall.shops.models import Role
 from mall.shops.permissions import can, membership_of, requires
 from mall.shops.views import uploaded_bytes
@@ -40,7 +40,6 @@ def admin_helpers() -> dict[str, Any]:
     return {
         "can": member_can,
         "role_label": services.role_label,
-        "mask_email": mask_email,
         "reveal": reveal,
     }
 
@@ -76,7 +75,7 @@ def settings() -> ResponseReturnValue:
                 logo=uploaded_bytes(form.logo),
                 remove_logo=bool(form.remove_logo.data),
             )
-        except services.LogoError as error:
+        except logos.LogoError as error:
             db.session.rollback()
             form.logo.errors.append(str(error))
         else:
@@ -109,7 +108,7 @@ def _staff_page(
 @bp.get("/staff")
 @requires("staff.view")
 def staff() -> ResponseReturnValue:
-    """Members (emails masked) and pending invitations."""
+    """Members and pending invitations, with their full emails (owners and managers only)."""
     return _staff_page()
 
 
@@ -126,18 +125,19 @@ def invite() -> ResponseReturnValue:
             form.email.errors.append(str(error))
         else:
             db.session.commit()
+            # Flashes live in the session cookie: the address stays masked there.
             flash(f"Invitation sent to {mask_email(form.email.data)}.", "success")
             return redirect(url_for("shop_admin.staff"))
     return _staff_page(form, status=400)
 
 
-def _after_own_change(user_id: UUID) -> ResponseReturnValue:
+def _after_own_change(user_id: UUID, code: int = 302) -> ResponseReturnValue:
     # A member who changed their own access may no longer see the staff list.
     if user_id == current_user.id:
         if membership_of(user_id, g.shop.id) is None:
-            return redirect(url_for("accounts.account"))
-        return redirect(url_for("shop_admin.dashboard"))
-    return redirect(url_for("shop_admin.staff"))
+            return redirect(url_for("accounts.account"), code)
+        return redirect(url_for("shop_admin.dashboard"), code)
+    return redirect(url_for("shop_admin.staff"), code)
 
 
 @bp.post("/staff/<uuid:membership_id>/role")
@@ -159,14 +159,28 @@ def change_role(membership_id: UUID) -> ResponseReturnValue:
     return _after_own_change(user_id)
 
 
-@bp.post("/staff/<uuid:membership_id>/remove")
+@bp.route("/staff/<uuid:membership_id>/remove", methods=["GET", "POST"])
 @requires("staff.manage")
 def remove_member(membership_id: UUID) -> ResponseReturnValue:
-    """Remove a member from the shop (never the last owner)."""
+    """Ask once, naming who loses what; the page's button posts back here with the confirmation.
+
+    A POST without the confirmation only asks (303 to this page); the last owner is never removed.
+    """
     membership = get_or_404(services.get_membership, g.shop, membership_id)
-    form = forms.ConfirmForm()
+    form = forms.RemoveForm()
+    if request.method == "GET":
+        return render_template(
+            "shops/remove_member.html",
+            shop=g.shop,
+            membership=membership,
+            form=form,
+            yourself=membership.user_id == current_user.id,
+            refused=services.removal_refused(g.shop, membership),
+        )
     if not form.validate_on_submit():
         abort(400)
+    if form.confirm.data != forms.CONFIRMED:
+        return redirect(url_for("shop_admin.remove_member", membership_id=membership.id), 303)
     user_id = membership.user_id
     try:
         services.remove_member(g.shop, membership)
@@ -175,7 +189,7 @@ def remove_member(membership_id: UUID) -> ResponseReturnValue:
         return _staff_page(error=str(error), status=400)
     db.session.commit()
     flash("The member is removed from the shop.", "success")
-    return _after_own_change(user_id)
+    return _after_own_change(user_id, code=303)
 
 
 @bp.post("/invitations/<uuid:invitation_id>/revoke")

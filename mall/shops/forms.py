@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     SelectChoice,
     SelectField,
     StringField,
@@ -14,10 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from mall.accounts.forms import RegisterForm
 from mall.shops.models import Role
 from mall.shops.services import INVITABLE_ROLES, ROLE_LABELS
 from tenants.services import ShopError, validate_slug
 
+CONFIRMED = "yes"
 NAME = [DataRequired(message="Enter the shop's name."), Length(max=200)]
 CONTACT_EMAIL = [Optional(), Email(message="Enter a valid email address."), Length(max=254)]
 
@@ -81,4 +84,19 @@ class RoleForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """Only a CSRF token: remove, revoke, accept."""
+    """Only a CSRF token: revoke, accept."""
+
+
+class RemoveForm(FlaskForm):
+    """The confirmation page's answer: without ``confirm=yes`` a removal only asks.
+
+    No default: a form that leaves the field out must not count as confirmed.
+    """
+
+    confirm = HiddenField()
+
+
+class InviteeRegisterForm(RegisterForm):
+    """Sign up from an invitation: the address is the invited one, so there is no email field."""
+
+    email = None

@@ -1,4 +1,4 @@
-"""Member shops: registration, settings and logos, staff and invitations.
+"""Member shops: registration, settings, staff and invitations (logos: ``mall.shops.logos``).
 
 Services flush, never commit; a request that cannot be carried out raises a
 ``ShopError`` (or a subclass) whose message is shown to the user as it is.
@@ -6,30 +6,27 @@ Services flush, never commit; a request that cannot be carried out raises a
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from mall.accounts.models import User
-from mall.accounts.services import find_user_by_email
+from mall.accounts.services import find_user_by_email, register
 from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.pagination import Page
 from mall.shops import jobs
+from mall.shops.logos import process_logo, store_logo
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
 from mall.shops.permissions import membership_of
 from mall.signals import shop_renamed
-from mall.storage import random_key, storage
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
 from tenants.keys import tenant_scope
@@ -38,12 +35,6 @@ from tenants.services import ShopError, create_shop, validate_slug
 from tenants.settings import get_setting
 
 AUTO_APPROVE_KEY = "auto_approve_shops"
-MAX_LOGO_BYTES = 2 * 1024 * 1024
-LOGO_BOX = (512, 512)
-LOGO_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
-# Far above any real logo; refuses decompression bombs before decoding them.
-MAX_LOGO_PIXELS = 40_000_000
-LOGO_PREFIX = "logos/"
 INVITATION_DAYS = 7
 INVITATION_SALT = "mall.shops.invitation"
 # The row's expires_at is what counts; the signature only needs to outlive it.
@@ -56,10 +47,6 @@ ROLE_LABELS = {
     Role.SALES_REP: "sales rep",
 }
 LAST_OWNER = "A shop needs at least one owner: make someone else an owner first."
-
-
-class LogoError(ShopError):
-    """An uploaded logo that is not an accepted image, or too big."""
 
 
 class StaffError(ShopError):
@@ -102,7 +89,7 @@ def register_shop(
         raise ShopError(f"The shop address “{slug}” is taken.") from None
     shop.contact_email = (contact_email or "").strip() or None
     if png is not None:
-        shop.logo_path = _store_logo(shop, png)
+        shop.logo_path = store_logo(shop, png)
     db.session.add(Membership(user_id=owner.id, tenant_id=shop.id, role=Role.OWNER))
     db.session.flush()
     enqueue_after_commit(jobs.send_welcome_email, shop.id, owner.id)
@@ -128,7 +115,7 @@ def update_settings(
     shop.contact_email = (contact_email or "").strip() or None
     old_logo = shop.logo_path
     if png is not None:
-        shop.logo_path = _store_logo(shop, png)
+        shop.logo_path = store_logo(shop, png)
     elif remove_logo:
         shop.logo_path = None
     db.session.flush()
@@ -137,56 +124,6 @@ def update_settings(
     if renamed:
         shop_renamed.send(shop)
     return shop
-
-
-def process_logo(data: bytes) -> bytes:
-    """Check an upload by content; re-encode it as a PNG of at most 512x512, without metadata."""
-    if not data:
-        raise LogoError("The logo file is empty.")
-    if len(data) > MAX_LOGO_BYTES:
-        raise LogoError("The logo is larger than 2 MB; please upload a smaller image.")
-    refused = LogoError("The logo must be a PNG, JPEG, WebP or GIF image.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as probe:
-                probe.verify()
-            # verify() leaves the image unusable: open it again to decode.
-            with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as image:
-                if image.width * image.height > MAX_LOGO_PIXELS:
-                    raise refused
-                image.seek(0)  # the first frame of an animation
-                return _encode_png(image)
-    except LogoError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise refused from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError):
-        # Pillow reports truncated or malformed files through any of these.
-        raise refused from None
-
-
-def _encode_png(image: Image.Image) -> bytes:
-    image = ImageOps.exif_transpose(image)
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    image = image.convert("RGBA" if has_alpha else "RGB")
-    image.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
-    # A fresh image from raw pixels carries no EXIF, ICC profile or text chunks.
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
-    out = io.BytesIO()
-    clean.save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-def _store_logo(shop: Tenant, png: bytes) -> str:
-    key = random_key(f"{LOGO_PREFIX}{shop.id}", ".png")
-    storage().save(key, png)
-    return key
-
-
-def is_logo_key(key: str) -> bool:
-    """True for keys the public media route may serve."""
-    return key.startswith(LOGO_PREFIX) and key.endswith(".png")
 
 
 def my_shops(user_id: UUID) -> list[Membership]:
@@ -319,6 +256,18 @@ def change_role(shop: Tenant, membership: Membership, role: Role | str) -> Membe
     return membership
 
 
+def removal_refused(shop: Tenant, membership: Membership) -> str | None:
+    """Why the member cannot be removed (the last owner), or None; for the confirmation page."""
+    if membership.role is not Role.OWNER:
+        return None
+    owners = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(Membership.tenant_id == shop.id, Membership.role == Role.OWNER)
+    )
+    return LAST_OWNER if (owners or 0) <= 1 else None
+
+
 def remove_member(shop: Tenant, membership: Membership) -> None:
     """Remove a member from the shop; the last owner cannot be removed."""
     if membership.role is Role.OWNER and _owner_count(shop) <= 1:
@@ -344,6 +293,19 @@ class InvitationPreview:
     accepted: bool
 
 
+@dataclass(frozen=True)
+class InvitationLanding:
+    """What a signed-out holder of an invitation link sees: who invited which address, as what.
+
+    The link was sent to ``email``, so showing it in full to its holder tells nothing new.
+    """
+
+    shop: Tenant
+    role: Role
+    email: str
+    has_account: bool
+
+
 def preview_invitation(token: str, user: User) -> InvitationPreview:
     """Check that ``user`` may accept the invitation; raise InvitationInvalid saying why not."""
     shop, invitation_id = _read_token(token)
@@ -354,6 +316,30 @@ def preview_invitation(token: str, user: User) -> InvitationPreview:
             role=invitation.role,
             accepted=invitation.status is InvitationStatus.ACCEPTED,
         )
+
+
+def invitation_landing(token: str) -> InvitationLanding:
+    """A pending invitation as its signed-out link holder sees it; InvitationInvalid if unusable."""
+    shop, invitation_id = _read_token(token)
+    with tenant_context(shop):
+        invitation = _open_invitation(invitation_id)
+        email = invitation.email
+        role = invitation.role
+    return InvitationLanding(
+        shop=shop, role=role, email=email, has_account=find_user_by_email(email) is not None
+    )
+
+
+def register_invitee(token: str, *, name: str, password: str) -> InvitationLanding:
+    """Sign up the invited address (never a typed one) and email it a verification link.
+
+    Raises InvitationInvalid for an unusable link and ``WeakPassword`` for a weak
+    password. An address that already has an account gets nothing new (as on the
+    sign-up page); either way the invitee confirms the address, signs in, and accepts.
+    """
+    landing = invitation_landing(token)
+    register(landing.email, password, name=name)
+    return landing
 
 
 def accept_invitation(token: str, user: User) -> Membership:
@@ -391,18 +377,26 @@ def _read_token(token: str) -> tuple[Tenant, Any]:
     return shop, invitation_id
 
 
-def _usable_invitation(shop: Tenant, invitation_id: UUID, user: User) -> Invitation:
+def _open_invitation(invitation_id: UUID, user: User | None = None) -> Invitation:
+    """The invitation if it can still be accepted (or was accepted by ``user``)."""
     invitation = scoped_get(Invitation, invitation_id)
     if invitation is None:
         raise InvitationInvalid("This invitation link is not valid.")
     if invitation.status is InvitationStatus.REVOKED:
         raise InvitationInvalid("This invitation was withdrawn by the shop.")
     if invitation.status is InvitationStatus.ACCEPTED:
-        if invitation.accepted_by_id == user.id:
+        if user is not None and invitation.accepted_by_id == user.id:
             return invitation
         raise InvitationInvalid("This invitation was already used.")
     if invitation.expires_at <= utcnow():
         raise InvitationInvalid("This invitation has expired. Please ask the shop for a new one.")
+    return invitation
+
+
+def _usable_invitation(shop: Tenant, invitation_id: UUID, user: User) -> Invitation:
+    invitation = _open_invitation(invitation_id, user)
+    if invitation.status is InvitationStatus.ACCEPTED:
+        return invitation
     if invitation.email_index != Invitation.email.lookup(user.email, scope=tenant_scope(shop.id)):
         raise InvitationInvalid(
             "This invitation was sent to another email address. "

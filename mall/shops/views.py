@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from mall.accounts.auth import verified_required
-from mall.extensions import db
-from mall.shops import forms, services
+from mall.accounts.passwords import WeakPassword
+from mall.extensions import db, limiter
+from mall.shops import forms, logos, services
 from mall.shops.models import Membership
 from mall.storage import StorageKeyInvalid, storage
 from tenants.services import ShopError
@@ -21,6 +22,7 @@ from tenants.services import ShopError
 bp = Blueprint("shops", __name__, template_folder="templates")
 
 LOGO_CACHE = "public, max-age=31536000, immutable"  # keys are random and never reused
+SIGN_UP_LIMIT = "20 per minute"  # per IP, as the sign-up and sign-in pages
 
 
 def uploaded_bytes(field: Any) -> bytes | None:
@@ -28,7 +30,7 @@ def uploaded_bytes(field: Any) -> bytes | None:
     upload = field.data
     if not isinstance(upload, FileStorage) or not upload.filename:
         return None
-    return upload.stream.read(services.MAX_LOGO_BYTES + 1)
+    return upload.stream.read(logos.MAX_LOGO_BYTES + 1)
 
 
 @bp.route("/shops/new", methods=["GET", "POST"])
@@ -50,7 +52,7 @@ def new() -> ResponseReturnValue:
             slug = shop.slug
             pending = not shop.is_open
             db.session.commit()
-        except services.LogoError as error:
+        except logos.LogoError as error:
             db.session.rollback()
             form.logo.errors.append(str(error))
         except ShopError as error:
@@ -74,7 +76,7 @@ def new() -> ResponseReturnValue:
 @bp.get("/media/<path:key>")
 def media(key: str) -> ResponseReturnValue:
     """Serve a shop logo (PNG, re-encoded at upload); nothing else is public here."""
-    if not services.is_logo_key(key):
+    if not logos.is_logo_key(key):
         abort(404)
     try:
         data = storage().open(key)
@@ -86,13 +88,18 @@ def media(key: str) -> ResponseReturnValue:
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@verified_required
+@limiter.limit(SIGN_UP_LIMIT, methods=["POST"])
 def invitation(token: str) -> ResponseReturnValue:
-    """Accept an invitation to a shop's staff (the signed-in address must be the invited one)."""
+    """An invitation link: say who invited which address; sign in (or sign up) and accept."""
+    if not current_user.is_authenticated:
+        return _invitation_for_visitor(token)
+    if not current_user.is_verified:
+        flash("Please confirm your email address first: we sent you a link.", "warning")
+        return redirect(url_for("accounts.account"))
     try:
         preview = services.preview_invitation(token, current_user)
     except services.InvitationInvalid as error:
-        return render_template("shops/invitation_invalid.html", message=str(error)), 400
+        return _invitation_invalid(error)
     dashboard = url_for("shop_admin.dashboard", shop=preview.shop.slug)
     if preview.accepted:
         flash(f"You are already a member of {preview.shop.name}.", "info")
@@ -104,7 +111,7 @@ def invitation(token: str) -> ResponseReturnValue:
             services.accept_invitation(token, current_user)
         except services.InvitationInvalid as error:
             db.session.rollback()
-            return render_template("shops/invitation_invalid.html", message=str(error)), 400
+            return _invitation_invalid(error)
         db.session.commit()
         flash(f"Welcome to the team of {name}!", "success")
         return redirect(dashboard)
@@ -114,6 +121,50 @@ def invitation(token: str) -> ResponseReturnValue:
         role=services.role_label(preview.role),
         form=form,
     )
+
+
+def _invitation_invalid(error: Exception) -> ResponseReturnValue:
+    return render_template("shops/invitation_invalid.html", message=str(error)), 400
+
+
+def _invitation_for_visitor(token: str) -> ResponseReturnValue:
+    """Signed out: the shop, the invited address and the role; sign in, or sign up right here."""
+    try:
+        landing = services.invitation_landing(token)
+    except services.InvitationInvalid as error:
+        return _invitation_invalid(error)
+    here = url_for("shops.invitation", token=token)  # a path: ``next`` never leaves the mall
+    form = forms.InviteeRegisterForm()
+    if request.method == "POST":
+        if landing.has_account or "password" not in request.form:
+            return redirect(here, 303)  # e.g. the accept button of a session that ended
+        if form.validate_on_submit():
+            try:
+                services.register_invitee(token, name=form.name.data, password=form.password.data)
+                db.session.commit()
+            except WeakPassword as error:
+                db.session.rollback()
+                form.password.errors.append(str(error))
+            except services.InvitationInvalid as error:
+                db.session.rollback()
+                return _invitation_invalid(error)
+            except IntegrityError:
+                db.session.rollback()  # a double submit lost the race: the account exists
+                return redirect(here, 303)
+            else:
+                flash(
+                    "Your account is created. Confirm your address with the link we just "
+                    "emailed, then sign in here to accept the invitation.",
+                    "success",
+                )
+                return redirect(here, 303)
+    return render_template(
+        "shops/invitation_visitor.html",
+        landing=landing,
+        role=services.role_label(landing.role),
+        form=form,
+        sign_in_url=url_for("accounts.login", next=here),
+    ), 400 if form.errors else 200
 
 
 class MyShops:

@@ -1,4 +1,5 @@
-"""An operator opens the console, sees the sign-ups chart, finds a pending shop and approves it."""
+"""An operator opens the console, sees the sign-ups chart, finds a pending shop, reviews what it
+has prepared (description, logo, products) and approves it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,32 @@ def make_operator_and_shop(live_app) -> tuple[str, str, str]:
     )
     make_person(live_app, email, name="Journey Operator", operator=True)
     make_person(live_app, f"kites-{suffix}@example.com", owns=(slug, name), shop_status="pending")
+    prepare_shop(live_app, slug)
     return email, slug, name
+
+
+def prepare_shop(live_app, slug: str) -> None:
+    """What a new shop sets up while it waits: a description, a logo and a few products."""
+    import io
+
+    import sqlalchemy as sa
+    from PIL import Image
+
+    from mall.catalog.models import ProductStatus
+    from mall.extensions import db
+    from mall.shops.logos import process_logo, store_logo
+    from tenants.models import Tenant
+    from tests.mall.test_storefront import make_product
+
+    with live_app.app_context():
+        shop = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
+        shop.description = "Kites for beaches and parks."
+        png = io.BytesIO()
+        Image.new("RGB", (64, 64), (200, 30, 30)).save(png, format="PNG")
+        shop.logo_path = store_logo(shop, process_logo(png.getvalue()))
+        db.session.commit()
+        make_product(shop, "Delta kite", price=2450)
+        make_product(shop, "Box kite", price=3900, status=ProductStatus.DRAFT)
 
 
 def test_operator_approves_a_pending_shop(page, live_app):
@@ -51,6 +77,18 @@ def test_operator_approves_a_pending_shop(page, live_app):
 
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     expect(page.locator("#shop-status")).to_have_text("pending")
+    # What the shop has prepared, before approving it.
+    prepared = page.get_by_role("region", name="What the shop has prepared")
+    expect(prepared.get_by_text("Kites for beaches and parks.")).to_be_visible()
+    logo = prepared.get_by_role("img", name=f"Logo of {name}")
+    expect(logo).to_be_visible()
+    assert logo.evaluate("img => img.complete && img.naturalWidth > 0")
+    products = prepared.get_by_role("table")
+    expect(products.locator("caption")).to_have_text("2 products")
+    expect(
+        products.get_by_role("row", name=re.compile(r"Delta kite \$24\.50 Published"))
+    ).to_be_visible()
+    expect(products.get_by_role("row", name=re.compile(r"Box kite \$39\.00 Draft"))).to_be_visible()
     page.get_by_role("button", name="Approve shop").click()
     expect(page.get_by_text(f"{name} is approved and open")).to_be_visible()
     expect(page.locator("#shop-status")).to_have_text("active")
@@ -59,8 +97,10 @@ def test_operator_approves_a_pending_shop(page, live_app):
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     newest = page.locator("table.audit-log tbody tr").first
     expect(newest).to_contain_text("shop.approved")
+    expect(newest).to_contain_text(f"shop {name}")
+    expect(newest).to_contain_text("status: pending → active")
     expect(newest).to_contain_text("o***@example.com")
     expect(newest).to_contain_text("127.0.0.x")
-    newest.get_by_role("link").click()
+    newest.get_by_role("link", name=f"shop {name}").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     assert slug in page.content()

@@ -33,7 +33,8 @@ ACTIONS = {
         "staff.manage",
     ),
     "change_role": ("POST", "/staff/{membership}/role", {"role": "sales_rep"}, "staff.manage"),
-    "remove": ("POST", "/staff/{membership}/remove", {}, "staff.manage"),
+    "remove_confirm": ("GET", "/staff/{membership}/remove", None, "staff.manage"),
+    "remove": ("POST", "/staff/{membership}/remove", {"confirm": "yes"}, "staff.manage"),
     "revoke": ("POST", "/invitations/{invitation}/revoke", {}, "staff.manage"),
 }
 

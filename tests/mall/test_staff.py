@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
+from mall.accounts.services import find_user_by_email
 from mall.db import utcnow
-from mall.extensions import db
+from mall.extensions import db, limiter
 from mall.shops import services
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
 from tenants.context import tenant_context
@@ -18,11 +22,13 @@ from tenants.services import set_status
 from tests.support.mail import clear_outbox, link_in, sent_to, text_of
 
 STAFF = "/shop/shop-a/admin/staff"
+CONFIRMED = {"confirm": "yes"}
 
 
 @pytest.fixture(autouse=True)
 def empty_outbox(app):
     clear_outbox(app)
+    limiter.reset()  # the invitation page's sign-up is rate-limited per IP
 
 
 @pytest.fixture
@@ -98,15 +104,78 @@ def test_invite_email_accept_end_to_end(app, client, shop_a, owner, make_user, s
     assert client.get("/shop/shop-a/admin/").status_code == 200
 
 
-def test_anonymous_invitees_are_sent_to_sign_in_and_back(app, client, shop_a, owner, no_csrf):
-    invite(client)
-    link = link_in(sent_to(app, "new.hire@example.com")[0], "/invitations/")
+def sign_out(client):
     with client.session_transaction() as session:
         session.clear()
-    response = client.get(link)
-    assert response.status_code == 302
-    assert "/account/login" in response.location
-    assert "next=" in response.location
+
+
+def test_a_signed_out_invitee_sees_who_invited_which_address(
+    app, client, shop_a, owner, make_user, no_csrf
+):
+    make_user("ivy.invitee@example.com", name="Ivy Invitee")
+    invite(client, "ivy.invitee@example.com", role="staff")
+    link = link_in(sent_to(app, "ivy.invitee@example.com")[0], "/invitations/")
+    sign_out(client)
+    page = client.get(link)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Shop A invited <strong>ivy.invitee@example.com</strong> to join as" in text
+    assert "<strong>staff</strong>" in text
+    # The address has an account: sign in, and come back to the invitation (same host only).
+    [sign_in_link] = re.findall(r'href="(/account/login\?[^"]*)"', text)
+    assert parse_qs(urlsplit(unescape(sign_in_link)).query)["next"] == [link]
+    assert "Create your account" not in text
+
+
+def test_a_signed_out_invitee_without_an_account_registers_from_the_invitation(
+    app, client, shop_a, owner, no_csrf
+):
+    invite(client, "ivy.invitee@example.com", role="staff")
+    link = link_in(sent_to(app, "ivy.invitee@example.com")[0], "/invitations/")
+    sign_out(client)
+    landing = client.get(link).get_data(as_text=True)
+    assert "Shop A invited <strong>ivy.invitee@example.com</strong>" in landing
+    assert "Create your account" in landing
+
+    weak = client.post(link, data={"name": "Ivy", "password": "short", "confirm": "short"})
+    assert weak.status_code == 400
+    assert find_user_by_email("ivy.invitee@example.com") is None
+
+    password = "a long and fine passphrase"
+    form = {"name": "Ivy Invitee", "password": password, "confirm": password}
+    registered = client.post(link, data=form)
+    assert registered.status_code == 303
+    assert registered.location == link
+    ivy = find_user_by_email("ivy.invitee@example.com")  # the invited address, never a typed one
+    assert ivy is not None and ivy.name == "Ivy Invitee" and not ivy.is_verified
+    after = client.get(link).get_data(as_text=True)
+    assert "confirm" in after.lower() and "Sign in to accept" in after
+
+    verify = link_in(sent_to(app, "ivy.invitee@example.com")[-1], "/account/verify/")
+    assert client.get(verify).status_code == 302
+    signed_in = client.post(
+        f"/account/login?next={quote(link, safe='')}",
+        data={"email": "ivy.invitee@example.com", "password": password},
+    )
+    assert signed_in.status_code == 302
+    assert signed_in.location == link  # back to the invitation
+    assert "Join Shop A" in client.get(link).get_data(as_text=True)
+    assert client.post(link).status_code == 302
+    assert any(m.user_id == ivy.id and m.role is Role.STAFF for m in memberships(shop_a))
+
+
+def test_a_broken_invitation_says_why_to_signed_out_visitors(app, client, shop_a, owner, no_csrf):
+    invite(client)
+    link = link_in(sent_to(app, "new.hire@example.com")[0], "/invitations/")
+    [invitation] = invitations(shop_a)
+    client.post(f"/shop/shop-a/admin/invitations/{invitation.id}/revoke")
+    sign_out(client)
+    for response in (client.get(link), client.post(link, data={"name": "X"})):
+        assert response.status_code == 400
+        assert "withdrawn by the shop" in response.get_data(as_text=True)
+    tampered = client.get(link[:-3] + ("xyz" if not link.endswith("xyz") else "abc"))
+    assert tampered.status_code == 400
+    assert find_user_by_email("new.hire@example.com") is None
 
 
 def test_an_invitation_is_for_its_address_only(
@@ -204,8 +273,44 @@ def test_change_role_and_remove(client, shop_a, owner, make_user, no_csrf):
     assert member.role is Role.MANAGER
     assert client.post(f"{STAFF}/{member.id}/role", data={"role": "boss"}).status_code == 400
 
-    assert client.post(f"{STAFF}/{member.id}/remove").status_code == 302
+    assert client.post(f"{STAFF}/{member.id}/remove", data=CONFIRMED).status_code == 303
     assert [m.user_id for m in memberships(shop_a)] == [owner.id]
+
+
+def test_removing_a_member_asks_first_naming_what_happens(
+    client, shop_a, owner, make_user, no_csrf
+):
+    member = add_member(shop_a, make_user, Role.MANAGER, "sam@example.com", name="Sam Staff")
+    remove = f"{STAFF}/{member.id}/remove"
+    assert f'href="{remove}"' in client.get(STAFF).get_data(as_text=True)  # a link, not a POST
+
+    page = client.get(remove)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Remove Sam Staff (manager) from Shop A?" in text
+    assert "They lose access to the back office at once." in text
+    assert re.search(rf'<form method="post" action="{remove}"', text)
+    assert member.id in [m.id for m in memberships(shop_a)]  # asking changed nothing
+
+    done = client.post(remove, data=CONFIRMED)
+    assert done.status_code == 303
+    assert done.location.endswith(STAFF)
+    assert [m.user_id for m in memberships(shop_a)] == [owner.id]
+    assert client.post(remove, data=CONFIRMED).status_code == 404  # already gone
+
+
+def test_a_remove_without_the_confirmation_only_asks(client, shop_a, owner, make_user, no_csrf):
+    member = add_member(shop_a, make_user)
+    response = client.post(f"{STAFF}/{member.id}/remove")
+    assert response.status_code == 303
+    assert response.location.endswith(f"{STAFF}/{member.id}/remove")
+    assert member.id in [m.id for m in memberships(shop_a)]
+
+
+def test_a_remove_needs_the_csrf_token(client, shop_a, owner, make_user):
+    member = add_member(shop_a, make_user)
+    assert client.post(f"{STAFF}/{member.id}/remove", data=CONFIRMED).status_code == 400
+    assert member.id in [m.id for m in memberships(shop_a)]
 
 
 def test_the_last_owner_cannot_be_demoted_or_removed(client, shop_a, owner, no_csrf):
@@ -213,9 +318,12 @@ def test_the_last_owner_cannot_be_demoted_or_removed(client, shop_a, owner, no_c
     demote = client.post(f"{STAFF}/{mine.id}/role", data={"role": "manager"})
     assert demote.status_code == 400
     assert "at least one owner" in demote.get_data(as_text=True)
-    remove = client.post(f"{STAFF}/{mine.id}/remove")
+    remove = client.post(f"{STAFF}/{mine.id}/remove", data=CONFIRMED)
     assert remove.status_code == 400
     assert "at least one owner" in remove.get_data(as_text=True)
+    asking = client.get(f"{STAFF}/{mine.id}/remove").get_data(as_text=True)
+    assert "at least one owner" in asking
+    assert 'name="confirm"' not in asking  # nothing to confirm
     db.session.refresh(mine)
     assert mine.role is Role.OWNER
 
@@ -237,7 +345,8 @@ def test_another_shops_objects_are_not_found(client, shop_a, shop_b, owner, make
         invitation_id = invitation.id
         db.session.commit()
     assert client.post(f"{STAFF}/{theirs.id}/role", data={"role": "owner"}).status_code == 404
-    assert client.post(f"{STAFF}/{theirs.id}/remove").status_code == 404
+    assert client.post(f"{STAFF}/{theirs.id}/remove", data=CONFIRMED).status_code == 404
+    assert client.get(f"{STAFF}/{theirs.id}/remove").status_code == 404
     revoke = f"/shop/shop-a/admin/invitations/{invitation_id}/revoke"
     assert client.post(revoke).status_code == 404
     db.session.refresh(theirs)
@@ -247,15 +356,21 @@ def test_another_shops_objects_are_not_found(client, shop_a, shop_b, owner, make
 # ---------------------------------------------------------------- the staff list
 
 
-def test_the_staff_list_masks_emails(client, shop_a, owner, make_user, no_csrf):
+def test_owners_and_managers_see_their_staffs_full_emails(
+    client, shop_a, owner, make_user, sign_in, no_csrf
+):
     add_member(shop_a, make_user, email="grace.hopper@example.com", name="Grace Hopper")
     invite(client, "pending.person@example.com")
-    page = client.get(STAFF).get_data(as_text=True)
-    assert "Grace Hopper" in page
-    assert "g***@example.com" in page
-    assert "grace.hopper@example.com" not in page
-    assert "p***@example.com" in page
-    assert "pending.person" not in page
+    for who in ("owner", "manager"):
+        if who == "manager":
+            manager = add_member(shop_a, make_user, Role.MANAGER, "mia@example.com", name="Mia")
+            sign_in(manager.user)
+        page = client.get(STAFF).get_data(as_text=True)
+        assert "Grace Hopper" in page
+        assert "grace.hopper@example.com" in page, who
+        assert "pending.person@example.com" in page, who
+        assert "owner@example.com" in page, who
+        assert "g***@example.com" not in page, who
 
 
 def test_the_staff_list_is_paginated_with_constant_queries(
