@@ -3,7 +3,9 @@
 The server runs the real app on its own migrated, demo-seeded SQLite file in a
 thread. Each test gets a fresh page; any console error, uncaught exception,
 failed request or HTTP error response fails the test, and a failed test leaves
-a screenshot in ``tests/e2e/artifacts/``.
+a screenshot in ``tests/e2e/artifacts/``. After a journey, every page it visited
+is checked with axe-core and on a 390 px screen (``page_checks.py``); mark a
+test ``skip_page_checks`` only when its pages are checked by another journey.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.page_checks import check_pages, same_site_pages
 
 CHROMIUM = os.environ.get("MALL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -131,12 +135,19 @@ def page(browser, live_server, request):
             else None
         ),
     )
+    visited: list[str] = []
+    page.on(
+        "framenavigated",
+        lambda frame: visited.append(frame.url) if frame == page.main_frame else None,
+    )
     page.problems = problems
     yield page
     failed = getattr(request.node, "report_call", None)
     if (failed is not None and failed.failed) or problems.items:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    elif not request.node.get_closest_marker("skip_page_checks"):
+        problems.items += check_pages(context, same_site_pages(visited, live_server))
     context.close()
     assert not problems.items, "browser problems:\n" + "\n".join(problems.items)
 
