@@ -88,3 +88,9 @@ class ChangePasswordForm(FlaskForm):
 
 class ResendForm(FlaskForm):
     """Only a CSRF token: resend the verification email."""
+
+
+class SignOutForm(FlaskForm):
+    """Sign out this device, or (``everywhere``) every device of the account."""
+
+    everywhere = BooleanField("Sign out everywhere")

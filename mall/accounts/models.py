@@ -15,7 +15,7 @@ from tenants.keys import EncryptedField, normalise_email
 
 
 def new_session_token() -> str:
-    """A random token; changing it signs the user out everywhere."""
+    """A random token; changing it ends the account-wide session (see ``User.get_id``)."""
     return secrets.token_urlsafe(16)
 
 
@@ -34,8 +34,13 @@ class User(PlatformModel, Timestamped, db.Model):
     email_verified_at: Mapped[datetime | None]
     is_operator: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
-    # Part of the session cookie's user id: rotating it ends every session.
+    # The account-wide session of cookies issued before device sessions (``<id>.<token>``):
+    # rotated when the account signs out everywhere or changes its password.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+
+    # Not a column: the token of the device session this request is signed in with, set by
+    # the session loader or at sign-in (see ``mall.accounts.sessions``).
+    device_token = None
 
     email = EncryptedField("email_ct", index="email_index", normalise=normalise_email)
     name = EncryptedField("name_ct")
@@ -54,8 +59,12 @@ class User(PlatformModel, Timestamped, db.Model):
         return True
 
     def get_id(self) -> str:
-        """The session cookie holds ``<user id>.<session token>``: ids only."""
-        return f"{self.id}.{self.session_token}"
+        """What the session and remember cookies hold: ``<user id>.<device session token>``.
+
+        Random ids only. Without a device session (a session from before them) the
+        account-wide ``session_token`` takes the token's place.
+        """
+        return f"{self.id}.{self.device_token or self.session_token}"
 
     @property
     def is_verified(self) -> bool:
@@ -63,6 +72,18 @@ class User(PlatformModel, Timestamped, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+class DeviceSession(PlatformModel, db.Model):
+    """One signed-in browser. Its cookies hold a random token; this table only the token's hash,
+    so deleting the row ends the session there, and a copied cookie with it."""
+
+    __tablename__ = "device_sessions"
+
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
 
 
 class LoginEvent(PlatformModel, db.Model):

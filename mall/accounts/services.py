@@ -1,6 +1,8 @@
-"""Account services: create users, sign in, verify emails, reset and change passwords.
+"""Account services: create users, sign in and out, verify emails, reset and change passwords.
 
-Messages never reveal whether an email is registered; services flush, never commit.
+Neither the answers nor the work done reveal whether an email is registered: a
+registered and an unknown address take the same path through the request (the
+same queries, the same job enqueued with one id). Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -10,8 +12,15 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from mall.accounts import jobs as account_jobs
-from mall.accounts.models import LoginEvent, User, new_session_token
+from mall.accounts.models import LoginEvent, User
 from mall.accounts.passwords import burn_time, check_policy, hash_password, verify_password
+from mall.accounts.sessions import (
+    count_sessions,
+    end_all_sessions,
+    end_other_sessions,
+    end_session,
+    start_session,
+)
 from mall.accounts.tokens import (
     RESET_MAX_AGE,
     RESET_SALT,
@@ -22,7 +31,7 @@ from mall.accounts.tokens import (
     make_token,
     read_token,
 )
-from mall.db import utcnow
+from mall.db import new_id, utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from tenants.keys import normalise_email
@@ -77,17 +86,22 @@ def create_user(
 
 
 def register(email: str, password: str, *, name: str) -> User | None:
-    """Sign-up: a new unverified account and a verification email.
+    """Sign-up: a new unverified account, and an email to the address either way.
 
-    For an address that already has an account nothing is created and None is
-    returned; the page says the same in both cases (no account enumeration).
+    The password rules come first, for every address. For an address that already
+    has an account nothing is created and None is returned, and its owner is told
+    (or, not yet confirmed, sent a new link): the page, the job and the time taken
+    are the same in both cases (no account enumeration).
     """
-    if find_user_by_email(email) is not None:
-        burn_time(password)
-        return None
-    user = create_user(email, password, name=name)
-    send_verification(user)
-    return user
+    check_policy(password)
+    user = find_user_by_email(email)
+    created = None
+    if user is None:
+        user = created = create_user(email, password, name=name)
+    else:
+        burn_time(password)  # as long as hashing the new account's password
+    enqueue_after_commit(account_jobs.send_registration_email, user.id)
+    return created
 
 
 def send_verification(user: User) -> None:
@@ -138,11 +152,43 @@ def authenticate(email: str, password: str, *, ip_address: str | None) -> User |
     return user if succeeded else None
 
 
+def sign_in(email: str, password: str, *, ip_address: str | None, remember: bool) -> User | None:
+    """Check the password (the attempt is recorded either way); None when it is wrong.
+
+    A confirmed account gets a new device session (``user.get_id()`` names it); an
+    unconfirmed one gets a new verification link instead, and no session.
+    """
+    user = authenticate(email, password, ip_address=ip_address)
+    if user is None:
+        return None
+    if user.is_verified:
+        start_session(user, remember=remember)
+    else:
+        send_verification(user)
+    return user
+
+
+def sign_out(user: User, *, everywhere: bool = False) -> None:
+    """End this device's session on the server, or every session of the account."""
+    if everywhere:
+        end_all_sessions(user)
+    else:
+        end_session(user)
+
+
+def signed_in_devices(user: User) -> int:
+    """On how many devices ``user`` (signed in on this one) is signed in."""
+    return count_sessions(user)
+
+
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists; say nothing either way."""
+    """Email a reset link if the account exists; the same answer and work either way.
+
+    An unknown address enqueues the same job with an id that matches no account
+    (the job renders the email and drops it), so the request cannot be told apart.
+    """
     user = find_user_by_email(email)
-    if user is not None:
-        enqueue_after_commit(account_jobs.send_password_reset_email, user.id)
+    enqueue_after_commit(account_jobs.send_password_reset_email, user.id if user else new_id())
 
 
 def reset_token(user: User) -> str:
@@ -162,26 +208,29 @@ def user_for_reset_token(token: str) -> User:
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password from a reset link; the link and every session end."""
     user = user_for_reset_token(token)
-    set_password(user, new_password)
+    set_password(user, new_password, keep_this_device=False)
     # Following the emailed link proves the address too.
     user.email_verified_at = user.email_verified_at or utcnow()
     db.session.flush()
     return user
 
 
-def set_password(user: User, new_password: str) -> None:
-    """Change the password and sign the account out everywhere else."""
+def set_password(user: User, new_password: str, *, keep_this_device: bool) -> None:
+    """Change the password and end the account's sessions (but this device's, if kept)."""
     check_policy(new_password)
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    if keep_this_device:
+        end_other_sessions(user)
+    else:
+        end_all_sessions(user)
     db.session.flush()
 
 
 def change_password(user: User, *, current_password: str, new_password: str) -> None:
-    """Change the password after re-authentication."""
+    """Change the password after re-authentication; other devices are signed out."""
     if not verify_password(current_password, user.password_hash):
         raise AccountError("Your current password is not correct.")
-    set_password(user, new_password)
+    set_password(user, new_password, keep_this_device=True)
 
 
 def change_email(user: User, *, password: str, new_email: str) -> None:
@@ -203,12 +252,3 @@ def update_profile(user: User, *, name: str | None, phone: str | None) -> None:
     user.name = (name or "").strip() or None
     user.phone = (phone or "").strip() or None
     db.session.flush()
-
-
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: ``<user id>.<session token>`` -> the user, if still valid."""
-    user_id, _, token = (session_id or "").partition(".")
-    user = get_user(user_id)
-    if user is None or not token or user.session_token != token:
-        return None
-    return user

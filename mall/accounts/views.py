@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from mall.accounts import forms, services
+from mall.accounts.auth import begin_browser_session, end_browser_session
 from mall.accounts.models import User
 from mall.accounts.passwords import WeakPassword
 from mall.accounts.tokens import TokenInvalid
@@ -35,6 +36,10 @@ def _login_failed(response: object) -> bool:
     return bool(g.get("login_failed"))
 
 
+def _registration_sent(response: object) -> bool:
+    return bool(g.get("registration_sent"))
+
+
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or request.form.get("next") or ""
     parts = urlsplit(target)
@@ -45,8 +50,11 @@ def _safe_next(default: str) -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(LOGIN_IP_LIMIT, methods=["POST"])
+@limiter.limit(
+    RESET_ACCOUNT_LIMIT, key_func=_account_key, methods=["POST"], deduct_when=_registration_sent
+)
 def register() -> ResponseReturnValue:
-    """Create an account; the same answer whether or not the email is taken."""
+    """Create an account; the same answer (and an email) whether or not the email is taken."""
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))
     form = forms.RegisterForm()
@@ -57,6 +65,7 @@ def register() -> ResponseReturnValue:
             form.password.errors.append(str(error))
         else:
             db.session.commit()
+            g.registration_sent = True  # counts towards the address's limit: it gets an email
             return render_template("accounts/check_inbox.html", reason="register")
     return render_template("accounts/register.html", form=form), 400 if form.errors else 200
 
@@ -100,20 +109,19 @@ def login() -> ResponseReturnValue:
         return redirect(_safe_next(url_for("accounts.account")))
     form = forms.LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(
-            form.email.data, form.password.data, ip_address=request.remote_addr
+        remember = bool(form.remember.data)
+        user = services.sign_in(
+            form.email.data, form.password.data, ip_address=request.remote_addr, remember=remember
         )
         db.session.commit()  # the attempt is recorded either way
         if user is None:
             g.login_failed = True
             form.password.errors.append(GENERIC_LOGIN_ERROR)
         elif not user.is_verified:
-            services.send_verification(user)
-            db.session.commit()
             return render_template("accounts/check_inbox.html", reason="unverified"), 403
         else:
-            session.clear()  # a fresh session at sign-in (and a fresh CSRF token)
-            login_user(user, remember=bool(form.remember.data))
+            # A fresh session (and CSRF token) at sign-in; the cart comes along.
+            begin_browser_session(user, remember=remember)
             return redirect(_safe_next(url_for("accounts.account")))
     status = 400 if form.errors and not g.get("login_failed") else 200
     return render_template("accounts/login.html", form=form), status
@@ -121,13 +129,19 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out (POST with CSRF, so a link elsewhere cannot sign anyone out)."""
-    form = forms.ResendForm()
+    """Sign out this device, or every device with ``everywhere`` (POST with CSRF, so a link
+    elsewhere cannot sign anyone out). The session ends on the server; the cart stays."""
+    form = forms.SignOutForm()
     if form.validate_on_submit():
-        logout_user()
-        session.clear()
-        flash("You are signed out.", "info")
-    return redirect(url_for("pages.home"))
+        everywhere = bool(form.everywhere.data)
+        if current_user.is_authenticated:
+            services.sign_out(current_user._get_current_object(), everywhere=everywhere)
+            db.session.commit()
+        end_browser_session()
+        flash(
+            "You are signed out on every device." if everywhere else "You are signed out.", "info"
+        )
+    return redirect(url_for("pages.home"), 303)
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -159,7 +173,7 @@ def reset_password(token: str) -> ResponseReturnValue:
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            logout_user()
+            end_browser_session()  # every session of the account ended with the reset
             flash("Your password is changed. Please sign in with it.", "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
@@ -169,13 +183,7 @@ def reset_password(token: str) -> ResponseReturnValue:
 @login_required
 def account() -> ResponseReturnValue:
     """The account page: profile, email, password."""
-    return render_template(
-        "accounts/account.html",
-        profile=forms.ProfileForm(name=current_user.name, phone=current_user.phone),
-        email_form=forms.ChangeEmailForm(),
-        password_form=forms.ChangePasswordForm(),
-        resend_form=forms.ResendForm(),
-    )
+    return _account_page_with(status=200)
 
 
 def _account_page_with(status: int = 400, **forms_in_error: object) -> ResponseReturnValue:
@@ -184,6 +192,8 @@ def _account_page_with(status: int = 400, **forms_in_error: object) -> ResponseR
         "email_form": forms.ChangeEmailForm(),
         "password_form": forms.ChangePasswordForm(),
         "resend_form": forms.ResendForm(),
+        "sign_out_form": forms.SignOutForm(),
+        "devices": services.signed_in_devices(current_user),
         **forms_in_error,
     }
     return render_template("accounts/account.html", **context), status
@@ -242,8 +252,7 @@ def change_password() -> ResponseReturnValue:
         form.password.errors.append(str(error))
         return _account_page_with(password_form=form)
     db.session.commit()
-    user = current_user._get_current_object()
-    session.clear()
-    login_user(user)  # this session continues under the new session token
+    # This device's session continues (a fresh Flask session for it, the cart kept).
+    begin_browser_session(current_user._get_current_object(), remember=False)
     flash("Your password is changed. Other devices are signed out.", "success")
     return redirect(url_for("accounts.account"))

@@ -25,6 +25,11 @@ TEMPLATES = {
         "shop_url": "https://green-thumb.mall.test/",
         "pending": True,
     },
+    "account_exists": {
+        "name": "Ada",
+        "login_url": "https://mall.test/account/login",
+        "forgot_url": "https://mall.test/account/forgot",
+    },
     "reset_password": {
         "name": "Ada",
         "reset_url": "https://mall.test/reset/tok-2",
