@@ -1,13 +1,23 @@
-"""Error pages for 400/403/404/405/429/500, rendered in the site layout."""
+"""Error pages for 400/403/404/405/429/500, rendered in the site layout.
+
+The error page never fails in turn: a request whose Host header could not be
+routed (no URL adapter) gets one bound to the mall's public address, so the
+layout's links still build; and if the layout cannot render at all, a plain
+page without links or assets answers instead (``plain_page``).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from mall.extensions import db
 
@@ -23,7 +33,12 @@ MESSAGES = {
     405: ("Method not allowed", "That action is not available here."),
     429: ("Too many requests", "You are going a little fast. Please wait a moment and try again."),
     500: ("Something went wrong", "An error on our side stopped this page. It has been logged."),
+    503: ("Temporarily unavailable", "This page is not available right now. Please try again."),
 }
+
+
+class BadInput(BadRequest):
+    """A 400 whose description is written for the person who sent the request (shown as is)."""
 
 
 def get_or_404(getter: Callable[P, T | None], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -39,7 +54,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> tuple:
-        return _render(error.code or 500, error.description)
+        shown = error.description if isinstance(error, BadInput) else None
+        return _render(error.code or 500, error.description, shown=shown)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> tuple:
@@ -48,10 +64,50 @@ def register(app: Flask) -> None:
         return _render(500, InternalServerError.description)
 
 
-def _render(code: int, description: str | None) -> tuple:
+def _render(code: int, description: str | None, *, shown: str | None = None) -> tuple:
     title, message = MESSAGES.get(code, (f"Error {code}", description or ""))
     if code == 400 and description and "CSRF" in description:
         message = "Your form expired or was sent from elsewhere. Please reload the page and retry."
+    message = shown or message
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=title, message=message), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    try:
+        _bind_url_adapter()
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:
+        log.exception("the %s page failed to render; answering with the plain page", code)
+        return plain_page(code, title, message), code, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _bind_url_adapter() -> None:
+    """Give a request that could not be routed (malformed Host) a URL adapter for the mall.
+
+    Flask leaves ``url_adapter`` unset when the Host header is not a valid
+    name (``..``, a label over 63 characters); ``url_for`` in the layout would
+    then fail. Links are built relative to the mall's public address instead.
+    """
+    ctx = request_ctx._get_current_object()
+    if ctx.url_adapter is not None:
+        return
+    public = urlsplit(current_app.config.get("PUBLIC_URL") or "")
+    server = public.netloc or current_app.config.get("BASE_DOMAIN") or "localhost"
+    ctx.url_adapter = current_app.url_map.bind(
+        server, url_scheme=public.scheme or "http", script_name="/"
+    )
+
+
+def plain_page(code: int, title: str | None = None, message: str | None = None) -> str:
+    """A self-contained error page: no layout, links, assets or inline style (for last resorts)."""
+    default_title, default_message = MESSAGES.get(code, (f"Error {code}", ""))
+    return (
+        '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title or default_title)}</title></head>\n"
+        f'<body><main id="main"><h1>{escape(title or default_title)}</h1>'
+        f"<p>{escape(message or default_message)}</p></main></body>\n</html>\n"
+    )
+
+
+def plain_response(code: int) -> Response:
+    """``plain_page(code)`` as a response, for answers made outside Flask's request handling."""
+    return Response(plain_page(code), status=code, content_type="text/html; charset=utf-8")

@@ -14,6 +14,7 @@ from mall.accounts.models import User
 from mall.accounts.passwords import WeakPassword
 from mall.accounts.tokens import TokenInvalid
 from mall.extensions import db, limiter
+from tenants.keys import reveal
 
 bp = Blueprint("accounts", __name__, url_prefix="/account", template_folder="templates")
 
@@ -188,7 +189,9 @@ def account() -> ResponseReturnValue:
 
 def _account_page_with(status: int = 400, **forms_in_error: object) -> ResponseReturnValue:
     context = {
-        "profile": forms.ProfileForm(name=current_user.name, phone=current_user.phone),
+        "profile": forms.ProfileForm(
+            name=reveal(current_user, "name"), phone=reveal(current_user, "phone")
+        ),
         "email_form": forms.ChangeEmailForm(),
         "password_form": forms.ChangePasswordForm(),
         "resend_form": forms.ResendForm(),

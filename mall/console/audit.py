@@ -15,6 +15,7 @@ from mall.accounts.models import User
 from mall.catalog.models import Category
 from mall.extensions import db
 from mall.pagination import Page
+from tenants.keys import reveal
 from tenants.keys.masking import mask_email
 from tenants.models import AuditEvent, Tenant
 
@@ -61,7 +62,7 @@ def _audit_rows(statement: sa.Select) -> list[AuditRow]:
     return [
         AuditRow(
             event=event,
-            actor=mask_email(user.email) if user is not None else "system",
+            actor=mask_email(reveal(user, "email")) if user is not None else "system",
             ip=mask_ip(event.ip_address) if event.ip_ct is not None else "—",
             target=describe_target(event, names),
             details=tuple(describe_details(event.action, event.details or {})),

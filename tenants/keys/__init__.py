@@ -20,7 +20,14 @@ from tenants.keys.errors import (
     KeyStoreUnavailable,
     MasterKeyError,
 )
-from tenants.keys.fields import ERASED, EncryptedField, key_service, normalise_email, reveal
+from tenants.keys.fields import (
+    ERASED,
+    UNREADABLE,
+    EncryptedField,
+    key_service,
+    normalise_email,
+    reveal,
+)
 from tenants.keys.provider import LocalKeyProvider
 from tenants.keys.service import PLATFORM, KeyService, tenant_scope
 from tenants.keys.store import KeyStore
@@ -28,6 +35,7 @@ from tenants.keys.store import KeyStore
 __all__ = [
     "ERASED",
     "PLATFORM",
+    "UNREADABLE",
     "CiphertextInvalid",
     "DataKeyMissing",
     "EncryptedField",

@@ -24,4 +24,10 @@ class KeyDestroyed(KeyServiceError):
 
 
 class CiphertextInvalid(KeyServiceError):
-    """A ciphertext failed authentication: altered, truncated, or moved from another place."""
+    """A ciphertext failed authentication: altered, truncated, or moved from another place.
+
+    ``place`` names where it was read (``"users.name of row <id>"``) when an
+    encrypted field read it; it never holds the value.
+    """
+
+    place: str | None = None

@@ -8,24 +8,38 @@
 ``user.email = "Ada@Example.com"`` seals the value under the row's scope (its
 shop for ``TenantScoped`` rows, else the platform) and fills the blind index;
 ``user.email`` opens it again (every read opens the ciphertext).
+
+Reading a value in code raises when it cannot be opened (``KeyDestroyed``,
+``CiphertextInvalid``): code that acts on a value never acts on garbage. Pages
+degrade instead: ``reveal()`` and the templates (``templating.py``) show
+``"[erased]"`` for shredded values and ``"[unreadable]"`` for altered or moved
+ones, the latter logged once per table, column and row (never the value).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from flask import current_app
 
 from mall.db import new_id
 from tenants.context import TenantContextRequired, current_tenant_id
 from tenants.keys.cipher import FieldContext
-from tenants.keys.errors import KeyDestroyed
+from tenants.keys.errors import CiphertextInvalid, KeyDestroyed
 from tenants.keys.service import PLATFORM, KeyService, tenant_scope
 from tenants.scoping import TenantScoped
 
 ERASED = "[erased]"
+UNREADABLE = "[unreadable]"
+
+log = logging.getLogger(__name__)
+_reported: LRUCache = LRUCache(maxsize=10_000)  # places already logged by this process
+_reported_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -107,9 +121,14 @@ class EncryptedField:
         sealed = getattr(row, self.attribute)
         if sealed is None:
             return None
+        context = self.context(row)
         # No plaintext cache: opening costs about a microsecond, and a cache would
         # outlive a shredded key.
-        return key_service().decrypt(bytes(sealed), self.context(row))
+        try:
+            return key_service().decrypt(bytes(sealed), context)
+        except CiphertextInvalid as error:
+            error.place = f"{context.table}.{context.column} of row {context.row_id}"
+            raise
 
     def __set__(self, row: Any, value: str | None) -> None:
         if value is None:
@@ -138,8 +157,31 @@ class EncryptedField:
 
 
 def reveal(row: Any, name: str) -> str | None:
-    """Read an encrypted field, or ``"[erased]"`` when its keys were shredded."""
+    """Read an encrypted field for display.
+
+    ``"[erased]"`` when its keys were shredded, ``"[unreadable]"`` when the
+    ciphertext was altered or moved from another row (logged once). Code that
+    acts on the value (sends an email…) reads the attribute itself, and fails.
+    """
     try:
         return getattr(row, name)
     except KeyDestroyed:
         return ERASED
+    except CiphertextInvalid as error:
+        return unreadable(error)
+
+
+def unreadable(error: CiphertextInvalid) -> str:
+    """Log an unreadable value once per place (table, column, row id), and return its stand-in."""
+    place = error.place or "an encrypted value"
+    with _reported_lock:
+        first = place not in _reported
+        _reported[place] = True
+    if first:
+        log.error(
+            "cannot open %s: altered, or copied from another row, column or shop; pages show "
+            "%s until it is restored from a backup or written again",
+            place,
+            UNREADABLE,
+        )
+    return UNREADABLE

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from tenants.keys.fields import ERASED
+from tenants.keys.fields import ERASED, UNREADABLE
 
 MASK = "***"
 
 
 def mask_email(value: str) -> str:
-    """``ada@example.com`` -> ``a***@example.com``; "[erased]" unchanged; empty -> ""."""
+    """``ada@example.com`` -> ``a***@example.com``; "[erased]", "[unreadable]" unchanged."""
     if not value:
         return ""
-    if value == ERASED:
+    if value in (ERASED, UNREADABLE):
         return value
     local, at, domain = value.strip().rpartition("@")
     if not at or not local or not domain:

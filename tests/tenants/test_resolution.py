@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from mall.accounts.models import LoginEvent
 from mall.extensions import db
 from tenants.context import current_tenant_id
 from tenants.models import TenantStatus
 from tenants.services import add_domain, set_status
+from tests.conftest import DEFAULT_PASSWORD
 
 
 @pytest.fixture
@@ -131,3 +134,102 @@ def test_admin_refuses_non_members_and_sends_anonymous_to_sign_in(
     assert "/account/login" in response.headers["Location"]
     sign_in(make_user("stranger@example.com"))
     assert client.get("/shop/shop-a/admin/probe/").status_code == 404
+
+
+# ---------------------------------------------------------------- mall pages leave shop hosts
+
+SHOP_HOSTS = ("shop-a.mall.test", "shop-a.example")
+MALL_ONLY = (
+    "/account/",
+    "/account/login",
+    "/account/register",
+    "/account/forgot",
+    "/account/reset/some-token",
+    "/account/verify/some-token",
+    "/admin/shops",
+    "/admin/categories/",
+    "/admin/audit",
+    "/shops/new",
+    "/invitations/some-token",
+)
+
+
+@pytest.fixture
+def shop_hosts(shop_a):
+    """Shop A answers at its subdomain and at its custom domain ``shop-a.example``."""
+    add_domain(shop_a, "shop-a.example")
+    db.session.commit()
+    return SHOP_HOSTS
+
+
+def assert_leaves_for(response, location: str, status: int = 302) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)[:200]
+    assert response.headers["Location"] == location
+    assert "Set-Cookie" not in response.headers  # no session starts on the shop's host
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("host", SHOP_HOSTS)
+@pytest.mark.parametrize("path", MALL_ONLY)
+def test_mall_pages_on_a_shop_host_redirect_to_the_mall(client, shop_hosts, host, path):
+    response = client.get(f"{path}?next=%2Fcart%2F", headers={"Host": host})
+    assert_leaves_for(response, f"http://mall.test{path}?next=%2Fcart%2F")
+
+
+@pytest.mark.parametrize("host", SHOP_HOSTS)
+def test_credentials_posted_on_a_shop_host_are_never_read(client, shop_hosts, make_user, host):
+    make_user("ada@example.com")
+    response = client.post(
+        "/account/login?next=%2F",
+        data={"email": "ada@example.com", "password": DEFAULT_PASSWORD},
+        headers={"Host": host},
+    )
+    # 303: the browser asks for the sign-in page on the mall, without re-posting the password
+    assert_leaves_for(response, "http://mall.test/account/login?next=%2F", status=303)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginEvent)) == 0
+
+
+def test_a_post_without_a_page_to_show_goes_to_the_malls_home(client, shop_hosts):
+    response = client.post("/account/logout", headers={"Host": "shop-a.example"})
+    assert_leaves_for(response, "http://mall.test/", status=303)
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/admin/", "/shop/shop-a/admin/"),
+        ("/admin", "/shop/shop-a/admin"),
+        ("/admin/staff?page=2", "/shop/shop-a/admin/staff?page=2"),
+        ("/admin/catalog/", "/shop/shop-a/admin/catalog/"),
+        ("/shop/shop-a/admin/settings", "/shop/shop-a/admin/settings"),
+        ("/shop/SHOP-A/admin/", "/shop/SHOP-A/admin/"),
+    ],
+)
+def test_the_back_office_on_a_shop_host_moves_to_the_mall(client, shop_hosts, path, location):
+    response = client.get(path, headers={"Host": "shop-a.example"})
+    assert_leaves_for(response, f"http://mall.test{location}")
+
+
+def test_in_development_the_mall_is_the_base_domain_on_the_same_port(
+    app, client, shop_a, monkeypatch
+):
+    monkeypatch.setitem(app.config, "BASE_DOMAIN", "localhost")
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "http://127.0.0.1:5000")
+    response = client.get("/account/login", headers={"Host": "shop-a.localhost:5001"})
+    assert_leaves_for(response, "http://localhost:5001/account/login")
+
+
+def test_storefront_cart_and_mall_pages_stay_on_the_shop_host(client, shop_hosts):
+    for path in ("/", "/cart/", "/privacy", "/search?q=tea"):
+        response = client.get(path, headers={"Host": "shop-a.example"})
+        assert response.status_code == 200, path
+
+
+def test_a_host_lookup_that_fails_answers_503_on_no_shop(client, shop_a, monkeypatch):
+    def broken(host, base_domain):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("database unavailable"))
+
+    monkeypatch.setattr("tenants.resolution.shop_for_host", broken)
+    response = client.get("/account/login", headers={"Host": "shop-a.example"})
+    assert response.status_code == 503
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
