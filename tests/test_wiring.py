@@ -98,6 +98,7 @@ MALL_COMMANDS = [
 
 PERIODIC_JOBS = [
     ("mall.jobs:prune_job_failures", 24 * 3600),
+    ("mall.accounts.jobs:prune_device_sessions", 24 * 3600),
     ("mall.console.jobs:shred_due_shops", 3600),
 ]
 

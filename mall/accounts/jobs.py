@@ -84,3 +84,11 @@ def _uuid(value: str):
     from uuid import UUID
 
     return UUID(value)
+
+
+@job(queue="maintenance", retries=0)
+def prune_device_sessions() -> int:
+    """Delete expired device sessions (daily); returns how many went."""
+    from mall.accounts.sessions import prune_expired_sessions
+
+    return prune_expired_sessions()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from mall.accounts import jobs as account_jobs
 from mall.accounts.models import LoginEvent, User
@@ -97,7 +98,15 @@ def register(email: str, password: str, *, name: str) -> User | None:
     user = find_user_by_email(email)
     created = None
     if user is None:
-        user = created = create_user(email, password, name=name)
+        try:
+            with db.session.begin_nested():
+                user = created = create_user(email, password, name=name)
+        except (EmailTaken, IntegrityError):
+            # A simultaneous sign-up for the same address got there first (its commit
+            # landed, or it holds the unique index): answer as for a taken address.
+            user = find_user_by_email(email)
+            if user is None:
+                raise
     else:
         burn_time(password)  # as long as hashing the new account's password
     enqueue_after_commit(account_jobs.send_registration_email, user.id)

@@ -33,6 +33,14 @@ BROWSER_SESSION_LIFETIME = timedelta(hours=24)
 DEFAULT_REMEMBER_LIFETIME = timedelta(days=30)
 
 
+def prune_expired_sessions() -> int:
+    """Delete every expired device session (of accounts that never sign in again); how many."""
+    result = db.session.execute(
+        sa.delete(DeviceSession).where(DeviceSession.expires_at <= utcnow())
+    )
+    return result.rowcount or 0
+
+
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
