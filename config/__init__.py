@@ -181,6 +181,11 @@ class ProductionConfig(Config):
         super().__init__(environ, instance_path)
         if self.BASE_DOMAIN and not self.PUBLIC_URL:
             self.PUBLIC_URL = f"https://{self.BASE_DOMAIN}"
+        if self.BASE_DOMAIN and "." in self.BASE_DOMAIN:
+            # One session (cart, sign-in) on the mall's host and every <slug>.<base domain>,
+            # which the mall's own DNS serves; custom domains never receive it.
+            self.SESSION_COOKIE_DOMAIN = self.BASE_DOMAIN
+            self.REMEMBER_COOKIE_DOMAIN = self.BASE_DOMAIN
 
     def validate(self) -> None:
         """Refuse missing settings and the development defaults (SQLite, localhost)."""

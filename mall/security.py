@@ -53,6 +53,13 @@ CONTROL_CHARACTER_MESSAGE = (
 )
 
 
+def policy_also_allowing(origin: str) -> str:
+    """The CSP with ``origin`` added to images and form targets (a shop's host links the mall's)."""
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data:", f"img-src 'self' data: {origin}"
+    ).replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 def security_headers(config: Any) -> list[tuple[str, str]]:
     """The headers every response carries (HSTS when cookies are HTTPS-only, i.e. production)."""
     headers = list(HEADERS)

@@ -13,7 +13,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Key service, ORM guard, shop resolution (paths, subdomains, custom domains)."""
     from mall.cli import add_commands
-    from tenants import guard, keys, views
+    from tenants import guard, keys, shop_links, views
     from tenants.keys.cli import keys_cli
     from tenants.resolution import ShopHostMiddleware, leave_shop
 
@@ -22,4 +22,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.teardown_request(leave_shop)
     app.wsgi_app = ShopHostMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
+    shop_links.init_app(app)
     add_commands(keys_cli)

@@ -211,7 +211,7 @@ class ShopHostMiddleware:
         target = self._path_on_the_mall(adapter, slug, path)
         if target is not None:
             return self._answer(self._to_mall(environ, adapter, target), environ, start_response)
-        if self._belongs_to_shop(adapter, environ, path):
+        if self.belongs_to_shop(adapter, environ.get("REQUEST_METHOD", "GET"), path):
             environ["PATH_INFO"] = f"/shop/{slug}{path}"
         return self.wsgi_app(environ, start_response)
 
@@ -249,11 +249,12 @@ class ShopHostMiddleware:
         return response(environ, start_response)
 
     @staticmethod
-    def _belongs_to_shop(adapter: MapAdapter, environ: dict[str, Any], path: str) -> bool:
+    def belongs_to_shop(adapter: MapAdapter, method: str, path: str) -> bool:
+        """True when ``path`` on a shop's host is the shop's (the mall routes no such path)."""
         if path == "/":
             return True
         try:
-            adapter.match(path, method=environ.get("REQUEST_METHOD", "GET"))
+            adapter.match(path, method=method)
         except NotFound:
             return True
         except (RequestRedirect, MethodNotAllowed):
