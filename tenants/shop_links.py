@@ -43,7 +43,8 @@ def init_app(app: Flask) -> None:
     def shop_host() -> dict[str, bool]:
         # A page on a shop's host cannot post to the mall's (the CSRF referrer check):
         # the layout links to the account page for signing out there.
-        return {"on_shop_host": request.environ.get(HOST_SHOP) is not None}
+        on_shop_host = has_request_context() and request.environ.get(HOST_SHOP) is not None
+        return {"on_shop_host": on_shop_host}
 
 
 def link_from_shop_host(app: Flask, slug: str, url: str, methods: set[str]) -> str:

@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The mall's test domain and its shops' subdomains are this machine (shop-host journeys).
+    "--host-resolver-rules=MAP mall.test 127.0.0.1, MAP *.mall.test 127.0.0.1",
 ]
 
 
@@ -80,7 +82,7 @@ def live_server(live_app) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(live_server):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Browser suite: Chromium not found at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -88,8 +90,14 @@ def browser():
     except ImportError:  # pragma: no cover - the test extra installs it
         pytest.skip("Browser suite: the playwright package is not installed")
     with sync_playwright() as playwright:
+        port = live_server.rsplit(":", 1)[1]
+        # Plain http on mall.test is a real origin to Chromium only when told to trust it
+        # (otherwise it logs that it ignored the Cross-Origin-Opener-Policy header).
+        trusted = f"http://mall.test:{port},http://green-thumb.mall.test:{port}"
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={trusted}"],
         )
         yield browser
         browser.close()

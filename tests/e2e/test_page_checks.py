@@ -13,6 +13,7 @@ BAD_PAGE = """<!doctype html><html lang="en"><head><title>Bad</title></head><bod
   <div style="width:900px">A table that does not fit a phone.</div>
   <input aria-label="Quantity" type="number" value="12" style="width:18px">
   <button style="position:absolute;left:600px">Remove</button>
+  <select aria-label="Sort by" style="width:90px"><option>Price, highest first</option></select>
 </main></body></html>"""
 
 GOOD_PAGE = """<!doctype html><html lang="en"><head><title>Good</title>
@@ -37,6 +38,7 @@ def test_a_bad_page_fails_both_checks(page):
     assert "page scrolls sideways" in problems
     assert '"12" is 26px wide' in problems
     assert '"Remove" is off-screen' in problems
+    assert "select[name=] \"Price, highest first\" is narrower than its content" in problems
 
 
 def test_a_good_page_passes(page):
