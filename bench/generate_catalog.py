@@ -164,6 +164,7 @@ class Generator:
                     {
                         "tenant_id": tenant_id,
                         "id": new_id(),
+                        "product_id": product_id,
                         "variant_id": variant_id,
                         "delta": stock,
                         "reason": StockReason.RECEIPT,

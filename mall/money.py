@@ -1,13 +1,28 @@
-"""Money: integer minor units in the deployment's currency, formatted with Babel."""
+"""Money: integer minor units in the deployment's currency, formatted with Babel.
+
+Amounts are stored in 64-bit columns (``AMOUNT``: ``BIGINT`` on PostgreSQL;
+SQLite's ``INTEGER`` is 64-bit already). A 32-bit column ends at 2,147,483,647
+minor units, $21,474,836.47: a mall may well list a €30,000,000 villa or yacht,
+and order totals multiply prices by quantities. Every amount a person types
+goes through ``parse_money``, which refuses more than ``MAX_AMOUNT`` major units
+(ten billion: $10,000,000,000.00, ¥10,000,000,000) with a message naming the
+maximum. In the currency with most decimals (three) that is 10**13 minor units,
+and the most a cart holds (50 lines of 99) is under 5 * 10**16: far inside
+2**63, so totals, ledger lines and their sums never leave the column.
+"""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
 
-MAX_AMOUNT = Decimal(10**10)  # ten billion in major units: beyond any price
+# The most a price (or any typed amount) may be, in major units.
+MAX_AMOUNT = Decimal(10**10)
+# The column type of every amount in minor units (prices, totals, ledger lines).
+AMOUNT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class MoneyError(ValueError):
@@ -46,7 +61,7 @@ def parse_money(text: str | None, *, code: str | None = None) -> int:
     if not amount.is_finite() or amount < 0:
         raise MoneyError("Enter an amount of zero or more.")
     if amount > MAX_AMOUNT:
-        raise MoneyError("That amount is too large.")
+        raise MoneyError(too_much(code))
     if amount != amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP):
         raise MoneyError(f"Use at most {digits} decimal places.")
     return int(amount.scaleb(digits))
@@ -58,3 +73,24 @@ def to_decimal_text(minor: int | None, *, code: str | None = None) -> str:
         return ""
     digits = minor_digits(code)
     return f"{Decimal(minor).scaleb(-digits):.{digits}f}"
+
+
+def max_minor(code: str | None = None) -> int:
+    """``MAX_AMOUNT`` in minor units of the currency (``10**12`` for USD)."""
+    return int(MAX_AMOUNT.scaleb(minor_digits(code)))
+
+
+def too_much(code: str | None = None) -> str:
+    """The message for an amount past ``MAX_AMOUNT``: it names the maximum."""
+    return f"Enter an amount of at most {format_money(max_minor(code), code=code)}."
+
+
+def check_amount(minor: int, *, code: str | None = None) -> str | None:
+    """The message when an amount in minor units is below zero or past the maximum, else None.
+
+    For amounts that did not come through ``parse_money`` (services check every
+    amount they store with this).
+    """
+    if minor < 0:
+        return "Enter an amount of zero or more."
+    return too_much(code) if minor > max_minor(code) else None

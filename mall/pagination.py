@@ -7,8 +7,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from mall.extensions import db
+from mall.numbers import NumberError, parse_whole
 
 MAX_PER_PAGE = 100
+# Past any real list; keeps OFFSET (page * per_page) far inside a 32-bit integer too.
+MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,10 @@ class Page:
 
 
 def page_number(raw: str | None) -> int:
-    """A page number from a query string: bad or missing values mean page 1."""
+    """A page number from a query string: bad, missing or out-of-range values mean page 1."""
     try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
+        return parse_whole(raw or "1", minimum=1, maximum=MAX_PAGE)
+    except NumberError:
         return 1
 
 

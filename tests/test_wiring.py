@@ -26,7 +26,7 @@ ROUTES = {
     ("/admin/", "GET"),
     ("/admin/audit", "GET"),
     ("/admin/categories/", "GET"),
-    ("/admin/categories/<uuid:category_id>/delete", "POST"),
+    ("/admin/categories/<uuid:category_id>/delete", "GET,POST"),
     ("/admin/categories/<uuid:category_id>/edit", "GET,POST"),
     ("/admin/categories/<uuid:category_id>/move", "POST"),
     ("/admin/categories/new", "GET,POST"),

@@ -12,7 +12,7 @@ from mall.cart.services import (
     add_line,
     buyable_variants,
     cart_contents,
-    line_count,
+    item_count,
     parse_quantity,
     parse_variant_id,
     set_quantity,
@@ -23,7 +23,8 @@ bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates"
 
 @bp.app_context_processor
 def cart_helpers() -> dict:
-    return {"cart_line_count": lambda: line_count(session)}
+    """``cart_item_count()`` for the header's badge: every item, quantities added up."""
+    return {"cart_item_count": lambda: item_count(session)}
 
 
 @bp.get("/")
@@ -32,6 +33,9 @@ def view() -> ResponseReturnValue:
     contents = cart_contents(session)
     if contents.dropped:
         flash("Some items are no longer on sale and were taken out of your cart.", "warning")
+    if contents.sold_out:
+        names = ", ".join(f"“{name}”" for name in contents.sold_out)
+        flash(f"Sold out, so taken out of your cart: {names}.", "warning")
     return render_template("cart/cart.html", cart=contents, max_quantity=MAX_QUANTITY)
 
 
@@ -39,7 +43,7 @@ def view() -> ResponseReturnValue:
 def add() -> ResponseReturnValue:
     """Add a variant (of a published product of an active shop) to the cart."""
     variant_id = parse_variant_id(request.form.get("variant_id"))
-    variant = buyable_variants([variant_id]).get(variant_id) if variant_id else None
+    variant = buyable_variants([variant_id]).variants.get(variant_id) if variant_id else None
     if variant is None:
         abort(404)
     product = variant.product
@@ -51,6 +55,17 @@ def add() -> ResponseReturnValue:
             303,
         )
     outcome = add_line(session, variant, quantity, nonce=request.form.get("nonce"))
+    if outcome is AddOutcome.OUT_OF_STOCK:
+        flash(f"“{product.title}” is out of stock: nothing was added.", "error")
+        return redirect(
+            url_for(
+                "storefront.product",
+                shop=product.shop.slug,
+                product_slug=product.slug,
+                variant=variant.id,
+            ),
+            303,
+        )
     if outcome is AddOutcome.FULL:
         flash(f"Your cart holds at most {services.MAX_LINES} different items.", "error")
     elif outcome is AddOutcome.ADDED:

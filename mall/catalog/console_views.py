@@ -3,6 +3,7 @@
 Every route is for operators only. Actions validate a form, call one service
 from ``mall.catalog.categories``, commit, flash and redirect; bad input shows
 its message with 400, a refused deletion (children or products) with 409.
+Deleting asks once, on a page of its own that works without JavaScript.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ bp = Blueprint(
 )
 
 TOP_LEVEL = ""
+CONFIRMED = "yes"  # the confirmation page's answer (``confirm``); anything else only asks
 
 
 def _parent_choices(exclude: set[UUID] | None = None) -> list[tuple[str, str]]:
@@ -58,7 +60,6 @@ def _index_page(status: int = 200, **context: Any) -> ResponseReturnValue:
         total=len(nodes),
         counts=categories.product_counts([n.id for n in nodes]),
         move_form=MoveForm(formdata=None),
-        action_form=ConfirmForm(formdata=None),
         **context,
     ), status
 
@@ -161,12 +162,29 @@ def move(category_id: UUID) -> ResponseReturnValue:
     return redirect(url_for("category_admin.index"), 303)
 
 
-@bp.post("/<uuid:category_id>/delete")
+@bp.route("/<uuid:category_id>/delete", methods=["GET", "POST"])
 @operator_required
 def delete(category_id: UUID) -> ResponseReturnValue:
-    """Delete an empty category (refused while it has sub-categories or products)."""
+    """Ask once, naming what happens; the page's button posts back here with ``confirm=yes``.
+
+    A POST without the confirmation only asks (303 to this page). Deleting is refused (409)
+    while the category has sub-categories or products; the page says so before anyone asks.
+    """
+    if request.method == "GET":
+        category = get_or_404(categories.get_category, category_id)
+        below = categories.descendants(category.id)
+        products = categories.product_counts([category.id]).get(category.id, 0)
+        return render_template(
+            "catalog/categories/delete.html",
+            category=category,
+            below=len(below),
+            products=products,
+            form=ConfirmForm(formdata=None),
+        )
     if not ConfirmForm().validate_on_submit():
         return _index_page(400, error="The form expired: try again.")
+    if request.form.get("confirm") != CONFIRMED:
+        return redirect(url_for("category_admin.delete", category_id=category_id), 303)
     try:
         deleted = categories.delete_category(category_id, **request_actor())
     except CategoryError as refused:

@@ -8,19 +8,30 @@ product, their variants in row order. Columns:
   (physical/digital), ``status`` (draft/published), ``category`` (a category
   slug of the mall, or empty), ``tags`` (separated by ``;``), ``weight_grams``,
   ``tax_class``, ``option1_name``, ``option2_name``, ``option3_name``. They are
-  read from a product's first row; later rows leave them empty or repeat them.
+  read from a product's first row; later rows leave them empty or repeat them
+  (rows that give another value are named once, on the first row).
 - variant: ``option1_value`` … ``option3_value`` (one value per named option),
   ``sku``, ``price`` (decimal text such as 12.50), ``compare_at_price``,
   ``track_stock`` and ``allow_backorder`` (yes/no), ``low_stock_threshold``,
   ``stock`` (the quantity wanted: the import records a stock adjustment for
   the difference; empty leaves the stock alone).
 
+Numbers are bounded by what their columns hold: whole numbers (weight, threshold,
+stock) from 0 (stock: -1,000,000,000) to 1,000,000,000 (``mall.numbers``), amounts
+up to ``mall.money.MAX_AMOUNT``. A cell a spreadsheet would run as a formula
+(beginning with = + - @, a tab or a carriage return, plain numbers aside) is
+written with a leading ``'`` and read without it (``mall.csvsafe``).
+
 ``handle``, ``title``, ``sku`` and ``price`` are required columns; another
 column left out of the header keeps each existing product's (and variant's, by
 SKU) current value, and gets the default on new ones. An unknown column is an
-error. Variants of an existing product are matched by their option choice;
-variants it has that the file does not list are removed. Row numbers are the
-file's line numbers (the header is row 1).
+error. Variants of an existing product are matched by their option choice
+(then by SKU, then by their choice carried over to options the file adds);
+variants it has that the file does not list are removed, but only when they hold
+no stock and no files: otherwise the product's first row reports them (column
+``handle``) and nothing is imported, so an import never drops stock or files
+(remove such a variant in the product editor, which asks first and records its
+stock leaving). Row numbers are the file's line numbers (the header is row 1).
 
 ``parse_csv`` reads a file, ``validate`` checks every product without writing
 (nothing is imported if any row is wrong), ``apply`` writes in the caller's
@@ -30,7 +41,6 @@ importing an export changes nothing.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,6 +73,7 @@ from mall.catalog.services import (
     update_product,
 )
 from mall.catalog.stock import adjust_stock
+from mall.csvsafe import writer as csv_writer
 from mall.extensions import db
 from mall.money import to_decimal_text
 
@@ -107,8 +118,12 @@ class InvalidImport(ValueError):
 
 
 def export_csv(stream: TextIO) -> int:
-    """Write the catalog of the shop in context (by handle, then variant position); returns rows."""
-    writer = csv.writer(stream, lineterminator="\r\n")
+    """Write the catalog of the shop in context (by handle, then variant position); returns rows.
+
+    Cells that a spreadsheet would run as formulas are quoted (``mall.csvsafe``);
+    ``parse_csv`` takes the quote off again.
+    """
+    writer = csv_writer(stream)
     writer.writerow(COLUMNS)
     count, last = 0, None
     while True:
@@ -189,24 +204,35 @@ def validate(
                     message = f"No category “{item.category_slug}” in the mall."
                     found.append(RowError(item.first_row, "category", message))
             taken = {(e.row, e.column) for e in found}
+            # Options the file could not read make the service's option checks follow-ons.
+            options_read = not any(e.column.startswith("option") for e in found)
             for problem in check_product(item.data, product=product):
                 located = _locate(problem, item)
-                if (located.row, located.column) not in taken:
+                if (located.row, located.column) not in taken and (
+                    options_read or not _about_choices(problem.field)
+                ):
                     found.append(located)
             for (line, _), variant in zip(item.rows, item.data.variants, strict=False):
                 other = seen.setdefault(variant.sku.lower(), (line, item.handle))
                 if variant.sku and other[1] != item.handle:
                     message = f"SKU {variant.sku} is also on row {other[0]} (“{other[1]}”)."
                     found.append(RowError(line, "sku", message))
-                if _below_zero(variant, item.stock.get(variant.sku), product):
-                    found.append(RowError(line, "stock", BELOW_ZERO))
-            errors += found
+                flags_read = not {(line, "track_stock"), (line, "allow_backorder")} & taken
+                if flags_read and _below_zero(variant, item.stock.get(variant.sku), product):
+                    found.append(RowError(line, "stock", BELOW_ZERO))  # not after a bad flag
+            errors += found + item.disagreements
             done += len(item.rows)
             if on_progress is not None:
                 on_progress(done)
     errors.sort(key=lambda e: (e.row, COLUMN_ORDER.get(e.column, len(COLUMN_ORDER))))
+    parsed.checked_rows = parsed.total_rows  # rows refused while reading were checked too
     parsed.validated = not errors
     return errors
+
+
+def _about_choices(field: str) -> bool:
+    """A service's field about options or the variants' choices of them."""
+    return field == "variants" or field.startswith("options") or field.endswith(".options")
 
 
 def _below_zero(variant: VariantInput, wanted: int | None, product: Product | None) -> bool:

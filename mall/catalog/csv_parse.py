@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mall import csvsafe
 from mall.catalog.models import ProductKind, ProductStatus
 from mall.catalog.services import ProductInput, VariantInput
 from mall.money import MoneyError, parse_money
+from mall.numbers import MAX_COUNT, NumberError, parse_whole
 
 OPTION_COLUMNS = tuple(f"option{k}_{part}" for k in (1, 2, 3) for part in ("name", "value"))
 COLUMNS: tuple[str, ...] = (
@@ -24,12 +25,18 @@ COLUMNS: tuple[str, ...] = (
 REQUIRED = ("handle", "title", "sku", "price")
 PRODUCT_COLUMNS = frozenset(COLUMNS[:9]) | {"option1_name", "option2_name", "option3_name"}
 BATCH = 200
-MAX_INT = 1_000_000_000
+# The whole-number columns and their bounds (within their 32-bit columns: mall.numbers).
+WHOLE_BOUNDS = {
+    "weight_grams": (0, MAX_COUNT),
+    "low_stock_threshold": (0, MAX_COUNT),
+    "stock": (-MAX_COUNT, MAX_COUNT),
+}
 # Keeps option_key (three "name=value" pairs) within its 500-character column.
 MAX_OPTION_TEXT = 80
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 COLUMN_ORDER = {name: n for n, name in enumerate(COLUMNS)}
-_INT = re.compile(r"^[+-]?\d+$")
+# A value shown in a message about rows that disagree (longer ones are not quoted).
+SHOWN_VALUE = 40
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,8 @@ class ParsedProduct:
     data: ProductInput = field(default_factory=lambda: ProductInput(title="", variants=[]))
     stock: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # Later rows giving another value for a product column: one error per column, on the first row.
+    disagreements: list[RowError] = field(default_factory=list)
     category_slug: str = ""
     # option{k}_… columns behind data.options[i]: the k of each named option.
     option_numbers: list[int] = field(default_factory=list)
@@ -74,7 +83,9 @@ class ParsedCatalog:
     products: list[ParsedProduct] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
-    # The header itself is wrong: no row is looked at.
+    # How many rows ``validate`` looked at: every row read, or none when the file is unreadable.
+    checked_rows: int = 0
+    # The header itself is wrong, or a row cannot be read: no row is looked at.
     unreadable: bool = False
     validated: bool = False
 
@@ -96,7 +107,7 @@ def parse_csv(data: bytes) -> ParsedCatalog:
     if "\x00" in text:  # PostgreSQL cannot store it in text: refuse it here, by line
         line = text[: text.index("\x00")].count("\n") + 1
         return _unreadable(RowError(line, "", "The file contains a NUL byte: is it a CSV file?"))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csvsafe.reader(io.StringIO(text, newline=""))  # takes off the export's formula quotes
     try:
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as error:
@@ -150,10 +161,10 @@ def _header_errors(header: list[str]) -> list[RowError]:
     return errors
 
 
-def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+def _records(reader: csvsafe.SafeReader) -> Iterator[tuple[int, list[str]]]:
     """Non-blank records with the line each starts on (a quoted cell may span lines)."""
     while True:
-        start = reader.line_num + 1  # type: ignore[attr-defined]
+        start = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
@@ -171,19 +182,24 @@ def build_product(item: ParsedProduct) -> None:
     def cell(row: dict[str, str], name: str) -> str:
         return (row.get(name) or "").strip()
 
-    for line, row in item.rows[1:]:
-        for name in PRODUCT_COLUMNS - {"handle"}:
-            if cell(row, name) and cell(row, name) != cell(first, name):
-                message = f"Differs from row {first_line}: leave it empty or repeat it."
-                errors.append(RowError(line, name, message))
+    # Product columns are read from the first row: a later row giving another value is
+    # reported once per column, on the first row, naming the rows (not once per row).
+    item.disagreements = []
+    for name in sorted(PRODUCT_COLUMNS - {"handle"}, key=COLUMN_ORDER.__getitem__):
+        wanted = cell(first, name)
+        differing = [(n, v) for n, row in item.rows[1:] if (v := cell(row, name)) and v != wanted]
+        if differing:
+            item.disagreements.append(RowError(first_line, name, _disagreement(differing)))
 
     def number(line: int, name: str, raw: str, default: int | None) -> int | None:
         if not raw:
             return default
-        if not _INT.match(raw) or abs(int(raw)) > MAX_INT:
-            errors.append(RowError(line, name, "Enter a whole number."))
+        minimum, maximum = WHOLE_BOUNDS[name]
+        try:
+            return parse_whole(raw, minimum=minimum, maximum=maximum)
+        except NumberError as error:
+            errors.append(RowError(line, name, str(error)))
             return default
-        return int(raw)
 
     def choice(line: int, name: str, raw: str, enum: type, default: object) -> object:
         try:
@@ -217,6 +233,7 @@ def build_product(item: ParsedProduct) -> None:
             errors.append(RowError(first_line, f"option{k}_name", "Use at most 80 characters."))
     values: dict[str, list[str]] = {name: [] for _, name in named}
     variants = []
+    unnamed: dict[int, list[int]] = {}  # option k -> lines giving it a value though it has no name
     for line, row in item.rows:
         choice_of: dict[str, str] = {}
         for k, name in numbered:
@@ -224,9 +241,7 @@ def build_product(item: ParsedProduct) -> None:
             if name and not value:
                 errors.append(RowError(line, column, f"Enter this variant's {name}."))
             elif value and not name:
-                errors.append(
-                    RowError(line, column, f"Option {k} has no name on row {first_line}.")
-                )
+                unnamed.setdefault(k, []).append(line)
             elif value:
                 if len(value) > MAX_OPTION_TEXT:
                     errors.append(RowError(line, column, "Use at most 80 characters."))
@@ -254,6 +269,15 @@ def build_product(item: ParsedProduct) -> None:
         stock = number(line, "stock", cell(row, "stock"), None)
         if stock is not None and sku:
             item.stock[sku] = stock
+    for k, lines in unnamed.items():  # once, where the name is missing
+        if len(lines) == 1:
+            gives = f"row {lines[0]} gives it a value"
+        else:
+            gives = f"rows {line_list(lines)} give it values"
+        message = (
+            f"Option {k} has no name, but {gives}: name it here or leave option{k}_value empty."
+        )
+        errors.append(RowError(first_line, f"option{k}_name", message))
     item.data = ProductInput(
         title=cell(first, "title"),
         slug=item.handle,
@@ -272,3 +296,36 @@ def build_product(item: ParsedProduct) -> None:
     item.option_numbers = [k for k, _ in named]
     item.category_slug = cell(first, "category").lower()
     item.errors = errors
+
+
+def line_list(lines: list[int]) -> str:
+    """``[47, ..., 53]`` -> ``"47 to 53"``; ``[49, 52]`` -> ``"49 and 52"`` (at most 6 parts)."""
+    runs: list[list[int]] = []
+    for line in lines:
+        if runs and line == runs[-1][1] + 1:
+            runs[-1][1] = line
+        else:
+            runs.append([line, line])
+    parts: list[str] = []
+    for start, end in runs:
+        if end - start >= 2:
+            parts.append(f"{start} to {end}")
+        else:
+            parts += [str(n) for n in range(start, end + 1)]
+    if len(parts) > 6:
+        parts = [*parts[:5], f"{len(parts) - 5} more"]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _disagreement(differing: list[tuple[int, str]]) -> str:
+    lines = [line for line, _ in differing]
+    values = {value for _, value in differing}
+    rows = f"Row {lines[0]} gives" if len(lines) == 1 else f"Rows {line_list(lines)} give"
+    value = next(iter(values))
+    if len(values) > 1:
+        what = "other values"
+    elif len(value) <= SHOWN_VALUE and value.isprintable():
+        what = f"another value (“{value}”)"
+    else:
+        what = "another value"
+    return f"{rows} {what}: the rows of a product repeat its first row's value or leave it empty."

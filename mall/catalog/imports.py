@@ -66,8 +66,8 @@ def recent_imports(limit: int = 10) -> list[CatalogImport]:
 
 
 def percent_done(record: CatalogImport) -> int:
-    """How far the import has got, 0 to 100."""
-    if record.status in FINISHED:
+    """How far the check has got, 0 to 100 (a failed import's rows checked, maybe none)."""
+    if record.status is ImportStatus.DONE:
         return 100
     if not record.total_rows:
         return 0
@@ -111,6 +111,7 @@ def process_import(record: CatalogImport) -> None:
             saved = done
 
     errors = csv_io.validate(parsed, on_progress=progress)
+    record.processed_rows = parsed.checked_rows  # the truth, failed or not (none if unreadable)
     if errors:
         _fail(record, stored_errors(errors))
         return
@@ -121,12 +122,14 @@ def process_import(record: CatalogImport) -> None:
         db.session.rollback()
         log.info("catalog import %s collided with a concurrent change", import_id)
         message = "The catalog changed while this file was imported. Upload it again."
-        _fail(get_import(import_id), [{"row": None, "column": "", "message": message}])
+        problem = [{"row": None, "column": "", "message": message}]
+        _fail(get_import(import_id), problem, checked=parsed.checked_rows)
         return
     except Exception:
         db.session.rollback()
         message = "An unexpected error stopped the import; nothing was imported."
-        _fail(get_import(import_id), [{"row": None, "column": "", "message": message}])
+        problem = [{"row": None, "column": "", "message": message}]
+        _fail(get_import(import_id), problem, checked=parsed.checked_rows)
         db.session.commit()
         raise
     record.status = ImportStatus.DONE
@@ -141,10 +144,14 @@ def save_progress(record: CatalogImport, done: int) -> None:
     db.session.commit()
 
 
-def _fail(record: CatalogImport | None, errors: list[dict[str, object]]) -> None:
+def _fail(
+    record: CatalogImport | None, errors: list[dict[str, object]], *, checked: int | None = None
+) -> None:
     if record is not None:
         record.status = ImportStatus.FAILED
         record.errors = errors
+        if checked is not None:  # after a rollback: the rows were checked all the same
+            record.processed_rows = checked
 
 
 def _note(record: CatalogImport) -> str:

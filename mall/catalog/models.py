@@ -8,7 +8,8 @@ and each variant carries its own choice (``{"Size": "M"}``) and a canonical
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mall.db import PlatformModel, Timestamped, str_enum, utcnow
 from mall.extensions import db
+from mall.money import AMOUNT
 from tenants.models import Tenant
 from tenants.scoping import TenantScoped, tenant_fk, tenant_unique
 
@@ -69,9 +71,10 @@ class Product(TenantScoped, Timestamped, db.Model):
     options: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Kept by the catalog services from the variants, for listing, sorting and filters.
-    price_min: Mapped[int] = mapped_column(default=0)
-    price_max: Mapped[int] = mapped_column(default=0)
-    compare_at_max: Mapped[int | None]
+    # Amounts are 64-bit (mall.money.AMOUNT): a price may pass 2**31 minor units.
+    price_min: Mapped[int] = mapped_column(AMOUNT, default=0)
+    price_max: Mapped[int] = mapped_column(AMOUNT, default=0)
+    compare_at_max: Mapped[int | None] = mapped_column(AMOUNT)
     in_stock: Mapped[bool] = mapped_column(default=False)
     sales_count: Mapped[int] = mapped_column(default=0)
     published_at: Mapped[datetime | None]
@@ -125,8 +128,8 @@ class Variant(TenantScoped, Timestamped, db.Model):
     option_values: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     # Canonical "Colour=Red|Size=M" (sorted), unique per product; "" for the default variant.
     option_key: Mapped[str] = mapped_column(sa.String(500), default="")
-    price: Mapped[int]
-    compare_at_price: Mapped[int | None]
+    price: Mapped[int] = mapped_column(AMOUNT)
+    compare_at_price: Mapped[int | None] = mapped_column(AMOUNT)
     position: Mapped[int] = mapped_column(default=0)
     track_stock: Mapped[bool] = mapped_column(default=True)
     allow_backorder: Mapped[bool] = mapped_column(default=False)
@@ -185,28 +188,162 @@ def option_label(variant: HasChoice, product: Product | None = None) -> str:
     return ", ".join(f"{name}: {value}" for name, value in ordered_choice(variant, product))
 
 
+def option_key(values: Mapping[str, str]) -> str:
+    """The canonical, sorted form of an option choice: ``"Colour=Red|Size=M"``."""
+    return "|".join(f"{name}={values[name]}" for name in sorted(values))
+
+
+def project_choice(
+    choice: Mapping[str, str], options: list[dict[str, Any]]
+) -> dict[str, str] | None:
+    """A choice carried over to other options, or None when one of its values is gone.
+
+    Options it shares keep their value; an option it lacks takes its first value
+    (a product that gains "Colour" turns "Size: M" into "Size: M, Colour: <first>");
+    an option no longer listed is dropped.
+    """
+    carried = {}
+    for option in options:
+        name, values = option["name"], list(option["values"])
+        if name in choice and choice[name] not in values:
+            return None
+        if name not in choice and not values:
+            return None
+        carried[name] = choice[name] if name in choice else values[0]
+    return carried
+
+
+def option_renames(
+    was: object, name: str, values: list[str]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """``(old name, old value) -> (new name, new value)`` for an option typed over in place.
+
+    ``was`` is the option before (``{"name", "values"}``; anything else renames
+    nothing). Its name may change. A value is renamed when the list is as long as
+    before and, at the same place, the old value is gone and the new one is new
+    ("S, M, L" -> "S, M, XL"); a reordered, longer or shorter list renames no value.
+    """
+    if not isinstance(was, dict) or not isinstance(was.get("values"), list) or not name:
+        return {}
+    old_values = [str(v) for v in was["values"]]
+    same_length = len(old_values) == len(values)
+    renamed = {}
+    for old, new in zip(old_values, values if same_length else old_values, strict=True):
+        kept = old in values or new in old_values
+        renamed[(str(was["name"]), old)] = (name, old if kept else new)
+    return renamed
+
+
+class EditedRow(Protocol):
+    """A variant as an edit lists it (``services.VariantInput``)."""
+
+    variant_id: UUID | None
+    sku: str
+    option_values: Mapping[str, str]
+
+
+def match_variants(
+    saved: Sequence[Variant], rows: Sequence[EditedRow], options: list[dict[str, Any]] | None
+) -> list[Variant | None]:
+    """The saved variant each row keeps (None: a new one), in row order; each is kept once.
+
+    Rules, in turn, for the rows and variants still unmatched: the row names the
+    variant's id; the same option choice; the same SKU (letter case aside); the
+    variant's choice carried over to ``options`` (``project_choice``; skipped
+    when ``options`` is None), the first variant by position winning.
+    """
+    matched: list[Variant | None] = [None] * len(rows)
+    taken: set[UUID] = set()
+
+    def carried(variant: Variant) -> str | None:
+        choice = project_choice(variant.option_values, options) if options is not None else None
+        return None if choice is None else option_key(choice)
+
+    rules: list[tuple[Callable[[Variant], object], Callable[[EditedRow], object]]] = [
+        (lambda v: v.id, lambda row: row.variant_id),
+        (lambda v: v.option_key, lambda row: option_key(row.option_values)),
+        (lambda v: v.sku.lower(), lambda row: (row.sku or "").lower() or None),
+        (carried, lambda row: option_key(row.option_values)),
+    ]
+    for saved_key, row_key in rules:
+        free: dict[object, Variant] = {}
+        for variant in saved:
+            key = saved_key(variant) if variant.id not in taken else None
+            if key is not None:
+                free.setdefault(key, variant)
+        for n, row in enumerate(rows):
+            variant = free.get(row_key(row)) if matched[n] is None else None
+            if variant is not None and variant.id not in taken:
+                matched[n] = variant
+                taken.add(variant.id)
+    return matched
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A saved variant that an update would remove, with how many files it has."""
+
+    variant: Variant
+    label: str
+    files: int
+
+    @property
+    def holds_something(self) -> bool:
+        """Stock (even below zero) or files: removing it needs the person's confirmation."""
+        return self.variant.stock_quantity != 0 or self.files > 0
+
+    @property
+    def refusal(self) -> str:
+        """Why it is not removed unasked (the CSV import shows this on the product's row)."""
+        held = [f"{self.variant.stock_quantity} in stock"] if self.variant.stock_quantity else []
+        held += [f"{self.files} file(s)"] if self.files else []
+        return (
+            f"Variant {self.variant.sku} ({self.label}) is no longer listed but holds "
+            f"{' and '.join(held)}: list it again, or remove it in the product editor, "
+            "which asks first."
+        )
+
+
 class StockReason(StrEnum):
     SALE = "sale"
     RETURN = "return"
     RECEIPT = "receipt"
     ADJUSTMENT = "adjustment"
+    # The variant left the product (its option value or option was removed): its stock goes too.
+    VARIANT_REMOVED = "variant_removed"
+
+    @property
+    def label(self) -> str:
+        """How pages name the reason: "Variant removed"."""
+        return self.value.replace("_", " ").capitalize()
 
 
 class StockMovement(TenantScoped, db.Model):
-    """A change of a variant's stock: the quantity is the sum of these."""
+    """A change of a variant's stock: the quantity is the sum of these.
+
+    The history outlives the variant: when a variant is removed, its stock leaves
+    through a "variant removed" movement and its movements keep the product, the
+    SKU and the option label (``variant_id`` becomes NULL, see ``stock.retire_variant``).
+    """
 
     __tablename__ = "stock_movements"
 
-    variant_id: Mapped[UUID]
+    product_id: Mapped[UUID]
+    variant_id: Mapped[UUID | None]
     delta: Mapped[int]
     reason: Mapped[StockReason] = mapped_column(str_enum(StockReason))
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the variant is removed: what the history shows for it from then on.
+    removed_sku: Mapped[str | None] = mapped_column(sa.String(64))
+    removed_label: Mapped[str | None] = mapped_column(sa.String(300))
 
     __table_args__ = (
+        tenant_fk(["product_id"], "products", ondelete="CASCADE"),
         tenant_fk(["variant_id"], "variants", ondelete="CASCADE"),
         sa.Index("ix_stock_movements_variant", "tenant_id", "variant_id", "created_at"),
+        sa.Index("ix_stock_movements_product", "tenant_id", "product_id", "created_at"),
         sa.CheckConstraint("delta <> 0", name="delta_not_zero"),
     )
 

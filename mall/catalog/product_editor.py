@@ -5,6 +5,10 @@ shown again with errors shows it unchanged. ``ProductEditor.validate`` parses
 it into a ``ProductInput``; the services check it when saving
 (``check_product`` runs once per save) and the view files their
 ``InvalidProduct.errors`` next to the fields with ``file_problems``.
+
+Variant rows carry the saved variant's id and option rows what they were
+(``was``), so generating keeps every variant through renames and new options;
+saved variants no row keeps are listed (``going``) for the person to confirm.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ from mall.catalog.models import (
     ProductKind,
     ProductStatus,
     option_label,
+    option_renames,
     ordered_choice,
+    project_choice,
 )
 from mall.money import MoneyError, parse_money, to_decimal_text
+from mall.numbers import NumberError, parse_whole
 
 OPTION_ROWS = services.MAX_OPTIONS
 # More rows than a product may have, so that "too many" is reported rather than cut silently.
@@ -49,6 +56,8 @@ class OptionRow:
 
     name: str = ""
     values: str = ""
+    # The option the rows were made from, as JSON ({"name", "values"}); "" for a new row.
+    was: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -72,6 +81,8 @@ class VariantRow:
     track_stock: bool = True
     allow_backorder: bool = False
     low_stock_threshold: str = "0"
+    # The saved variant the row edits (None for a new one).
+    variant_id: UUID | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -113,6 +124,9 @@ class ProductEditor:
         self.general_errors: list[str] = []
         self.notice: str | None = None
         self.options_ok = True
+        # Saved variants the rows leave out (see ``find_removals``); refused: not confirmed.
+        self.going: list[services.Removal] = []
+        self.removal_refused = False
         form.category_id.choices = choices([("", "No category"), *category_choices()])
         tax = form.tax_class.data or (product.tax_class if product else "standard")
         if tax not in {value for value, _ in TAX_CLASSES}:
@@ -138,9 +152,12 @@ class ProductEditor:
                 "status": product.status.value,
             },
         )
-        options = [OptionRow(o["name"], ", ".join(o["values"])) for o in product.options or []]
+        options = [
+            OptionRow(o["name"], ", ".join(o["values"]), json.dumps(o)) for o in product.options
+        ]
         rows = [
             VariantRow(
+                variant_id=v.id,
                 choice=dict(ordered_choice(v, product)),
                 sku=v.sku,
                 price=to_decimal_text(v.price),
@@ -158,7 +175,9 @@ class ProductEditor:
         """The editor as the person submitted it."""
         posted = request.form
         options = [
-            OptionRow(posted.get(f"options-{n}-name", ""), posted.get(f"options-{n}-values", ""))
+            OptionRow(
+                *(posted.get(f"options-{n}-{part}", "") for part in ("name", "values", "was"))
+            )
             for n in range(OPTION_ROWS)
         ]
         return cls(ProductForm(), options, _posted_rows(posted), product)
@@ -178,6 +197,7 @@ class ProductEditor:
             or self.general_errors
             or any(o.errors for o in self.options)
             or any(r.errors for r in self.rows)
+            or self.removal_refused
         )
 
     # ------------------------------------------------------------ options and combinations
@@ -221,29 +241,51 @@ class ProductEditor:
         return sorted(wanted) == sorted(services.option_key(r.choice) for r in self.rows)
 
     def generate(self) -> None:
-        """One row per combination; rows already there keep their SKU, price and settings."""
-        existing = {services.option_key(r.choice): r for r in self.rows}
+        """One row per combination; rows already there keep their variant, SKU, price, settings.
+
+        A row's choice follows renamed options and values (``option_renames``), then
+        takes the same combination, or else (a saved variant) its choice carried over
+        (``project_choice``).
+        """
+        options = self.options_data()
+        renamed: dict[tuple[str, str], tuple[str, str]] = {}
+        for _, option in self.filled_options():
+            renamed |= option_renames(_json(option.was), option.name.strip(), option.value_list())
+        carried = [dict(renamed.get(pair, pair) for pair in r.choice.items()) for r in self.rows]
+        by_key: dict[str, VariantRow] = {}
+        for row, choice in zip(self.rows, carried, strict=True):
+            by_key.setdefault(services.option_key(choice), row)
+        for row, choice in zip(self.rows, carried, strict=True):  # saved variants only
+            if row.variant_id and (projected := project_choice(choice, options)) is not None:
+                by_key.setdefault(services.option_key(projected), row)
         first = self.rows[0] if self.rows else VariantRow(choice={})
         base = first.sku if len(self.rows) == 1 and not first.choice and first.sku else ""
         base = base or services.slugify(self.form.title.data or "").upper()
-        rows = []
+        rows: list[VariantRow] = []
         for choice in self.combinations():
-            row = existing.get(services.option_key(choice))
+            row = by_key.get(services.option_key(choice))
             if row is None:
                 sku = _SKU_JUNK.sub("-", "-".join([base, *choice.values()])).strip("-._/")[:64]
                 row = VariantRow(choice=choice, sku=sku, price=first.price)
-            row.choice = choice  # the option order as listed now
+            row.choice = choice  # the option order (and names) as listed now
             rows.append(row)
         self.rows = rows
+        for _, option in self.filled_options():
+            option.was = json.dumps({"name": option.name.strip(), "values": option.value_list()})
+
+    def find_removals(self) -> None:
+        """List the saved variants the rows leave out (``going``), with their stock and files."""
+        if self.product is not None and self.options_ok:
+            self.going = services.planned_removals(self.product, self.rows, self.options_data())
 
     # ------------------------------------------------------------ validation
 
-    def validate(self) -> services.ProductInput | None:
+    def validate(self, *, remove: set[UUID]) -> services.ProductInput | None:
         """The typed product as a ``ProductInput`` to save, or None with its problems filed.
 
         Without a typing problem the input goes to the services unchecked: they
-        check it as they save. With one, nothing is saved, so the services' check
-        runs here instead and the page shows every problem at once.
+        check it as they save (``remove``: the variants whose removal was confirmed).
+        With one, nothing is saved, so the services' check runs here instead.
         """
         self.form.validate()
         if "csrf_token" in self.form.errors:
@@ -259,7 +301,7 @@ class ProductEditor:
         data = self._parse()
         if not self.has_errors:
             return data
-        self.file_problems(services.check_product(data, product=self.product))
+        self.file_problems(services.check_product(data, product=self.product, remove=remove))
         return None
 
     def file_problems(self, errors: list[services.FieldError]) -> None:
@@ -288,6 +330,7 @@ class ProductEditor:
                     track_stock=row.track_stock,
                     allow_backorder=row.allow_backorder,
                     low_stock_threshold=_whole(row, "low_stock_threshold"),
+                    variant_id=row.variant_id,
                 )
             )
         kind = (
@@ -330,6 +373,8 @@ class ProductEditor:
                 self.options_errors.append(error.message)
             elif error.field == "variants":
                 self.variants_errors.append(error.message)
+            elif error.field == "removed_variants":
+                self.removal_refused = True  # the page lists them and asks
             elif match and match.group(1) == "options" and int(match.group(2)) < len(filled):
                 self.options[filled[int(match.group(2))]].errors.append(error.message)
             elif match and match.group(1) == "variants" and int(match.group(2)) < len(self.rows):
@@ -341,6 +386,20 @@ class ProductEditor:
 def _row_field(name: str) -> tuple[int, str] | None:
     match = re.match(r"^variants\[(\d+)\]\.(\w+)$", name)
     return (int(match.group(1)), match.group(2)) if match else None
+
+
+def _json(raw: str) -> object:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _uuid(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
 
 
 def _posted_rows(posted: MultiDict) -> list[VariantRow]:
@@ -356,16 +415,14 @@ def _posted_rows(posted: MultiDict) -> list[VariantRow]:
             track_stock=prefix + "track_stock" in posted,
             allow_backorder=prefix + "allow_backorder" in posted,
             low_stock_threshold=posted.get(prefix + "low_stock_threshold", "").strip(),
+            variant_id=_uuid(posted.get(prefix + "id", "").strip()),
         )
         rows.append(row)
     return rows
 
 
 def _choice(raw: str) -> dict[str, str]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
+    value = _json(raw)
     if not isinstance(value, dict) or len(value) > services.MAX_OPTIONS:
         return {}
     return {str(k)[:100]: str(v)[:100] for k, v in value.items()}
@@ -385,9 +442,8 @@ def _money(row: VariantRow, name: str, *, required: bool) -> int | None:
 
 
 def _whole(row: VariantRow, name: str) -> int:
-    text = getattr(row, name) or "0"
     try:
-        return int(text)
-    except ValueError:
-        row.add_error(name, "Enter a whole number.")
+        return parse_whole(getattr(row, name) or "0")  # 0 to what the column holds
+    except NumberError as error:
+        row.add_error(name, str(error))
         return 0

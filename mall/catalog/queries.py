@@ -11,8 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from mall.accounts.models import User
-from mall.catalog.models import Product, ProductStatus, StockMovement, Variant
+from mall.catalog.models import Product, ProductStatus, Variant
 from mall.extensions import db
 from mall.pagination import Page, paginate
 
@@ -74,33 +73,6 @@ def product_list(
         selectinload(Product.images),
     )
     return paginate(query, page=page, per_page=per_page)
-
-
-def stock_history(
-    product: Product, *, variant: Variant | None = None, page: int = 1, per_page: int = 25
-) -> tuple[Page, dict[UUID, User]]:
-    """A product's (or one variant's) stock movements, newest first, and who made them."""
-    query = (
-        sa.select(StockMovement)
-        .join(
-            Variant,
-            sa.and_(
-                Variant.tenant_id == StockMovement.tenant_id, Variant.id == StockMovement.variant_id
-            ),
-        )
-        .where(Variant.product_id == product.id)
-        .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
-    )
-    if variant is not None:
-        query = query.where(StockMovement.variant_id == variant.id)
-    movements = paginate(query, page=page, per_page=per_page)
-    actor_ids = {m.actor_id for m in movements.items if m.actor_id}
-    actors = (
-        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
-    return movements, actors
 
 
 def variants_with_files(product: Product) -> list[Variant]:

@@ -4,12 +4,19 @@ Input arrives as a ``ProductInput`` (from a form or a CSV row); ``check_product`
 reports every problem by field without touching the database beyond reads, so
 that an import can validate every row before applying any. Services flush,
 never commit; they run in the shop's tenant context.
+
+An update keeps each saved variant a row still lists (``models.match_variants``:
+by id, option choice, SKU, or its choice carried over to new options). Others are
+removed, their stock out through a "variant removed" movement, their history kept
+(``stock.retire_variant``); one holding stock or files only when the person
+confirmed it (``remove=``), else ``check_product`` reports it (``removed_variants``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -22,14 +29,22 @@ from mall.catalog.markdown import render_markdown
 from mall.catalog.models import (
     Category,
     DigitalFile,
+    EditedRow,
     Product,
     ProductImage,
     ProductKind,
     ProductStatus,
+    Removal,
     Variant,
+    match_variants,
+    option_key,
+    option_label,
 )
+from mall.catalog.stock import retire_variant
 from mall.db import utcnow
 from mall.extensions import db
+from mall.money import check_amount
+from mall.numbers import check_whole
 from tenants.guard import scoped_get
 
 MAX_OPTIONS = 3
@@ -51,6 +66,8 @@ class VariantInput:
     track_stock: bool = True
     allow_backorder: bool = False
     low_stock_threshold: int = 0
+    # The saved variant this row edits (the editor's rows carry it); None for a new row.
+    variant_id: UUID | None = None
 
 
 @dataclass
@@ -77,16 +94,17 @@ def slugify(text: str) -> str:
     return slug[:200].strip("-") or "product"
 
 
-def option_key(values: dict[str, str]) -> str:
-    """The canonical, sorted form of an option choice: ``"Colour=Red|Size=M"``."""
-    return "|".join(f"{name}={values[name]}" for name in sorted(values))
-
-
 # ---------------------------------------------------------------- validation
 
 
-def check_product(data: ProductInput, *, product: Product | None = None) -> list[FieldError]:
-    """Every problem with ``data`` (creating, or updating ``product``); [] when it is fine."""
+def check_product(
+    data: ProductInput, *, product: Product | None = None, remove: Collection[UUID] = ()
+) -> list[FieldError]:
+    """Every problem with ``data`` (creating, or updating ``product``); [] when it is fine.
+
+    Updating, a saved variant that ``data`` leaves out while it holds stock or
+    files is a problem (field ``removed_variants``) unless its id is in ``remove``.
+    """
     errors: list[FieldError] = []
     if not data.title.strip():
         errors.append(FieldError("title", "Enter a title."))
@@ -99,14 +117,20 @@ def check_product(data: ProductInput, *, product: Product | None = None) -> list
         errors.append(FieldError("slug", f"Another product of this shop uses “{slug}”."))
     if data.weight_grams is not None and data.weight_grams < 0:
         errors.append(FieldError("weight_grams", "Enter a weight of zero or more."))
+    elif data.weight_grams is not None and (message := check_whole(data.weight_grams)):
+        errors.append(FieldError("weight_grams", message))  # past what its column holds
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
         errors.append(FieldError("category", "Choose a category of the mall."))
     if not data.tax_class or len(data.tax_class) > 32:
         errors.append(FieldError("tax_class", "Use 1 to 32 characters."))
     if len(data.tags) > MAX_TAGS or any(len(t) > 50 for t in data.tags):
         errors.append(FieldError("tags", f"Use at most {MAX_TAGS} tags of 50 characters."))
-    errors += check_options(data.options)
-    errors += _check_variants(data, product)
+    option_errors = check_options(data.options)
+    errors += option_errors + _check_variants(data, product)
+    if product is not None and not option_errors:
+        for removal in planned_removals(product, data.variants, data.options):
+            if removal.holds_something and removal.variant.id not in remove:
+                errors.append(FieldError("removed_variants", removal.refusal))
     return errors
 
 
@@ -165,10 +189,17 @@ def _check_variants(data: ProductInput, product: Product | None) -> list[FieldEr
         skus.add((variant.sku or "").lower())
         if variant.price < 0:
             errors.append(FieldError(f"{where}.price", "Enter a price of zero or more."))
-        if variant.compare_at_price is not None and variant.compare_at_price <= variant.price:
+        elif message := check_amount(variant.price):
+            errors.append(FieldError(f"{where}.price", message))
+        compare_at = variant.compare_at_price
+        if compare_at is not None and (message := check_amount(compare_at)):
+            errors.append(FieldError(f"{where}.compare_at_price", message))
+        elif compare_at is not None and compare_at <= variant.price:
             errors.append(FieldError(f"{where}.compare_at_price", "Must be above the price."))
         if variant.low_stock_threshold < 0:
             errors.append(FieldError(f"{where}.low_stock_threshold", "Enter zero or more."))
+        elif message := check_whole(variant.low_stock_threshold):
+            errors.append(FieldError(f"{where}.low_stock_threshold", message))
         if set(variant.option_values) != set(allowed) or any(
             value not in allowed.get(name, ()) for name, value in variant.option_values.items()
         ):
@@ -187,6 +218,36 @@ def _sku_taken(sku: str, product: Product | None) -> bool:
     return db.session.scalar(query) is not None
 
 
+# ---------------------------------------------------------------- which variants stay
+
+
+def _matches(
+    product: Product, rows: Sequence[EditedRow], options: list[dict]
+) -> list[Variant | None]:
+    saved = sorted(product.variants, key=lambda v: v.position) if product.id else []
+    return match_variants(saved, rows, None if check_options(options) else options)
+
+
+def planned_removals(
+    product: Product, rows: Sequence[EditedRow], options: list[dict]
+) -> list[Removal]:
+    """The saved variants that saving these rows and options would remove, by position."""
+    kept = {v.id for v in _matches(product, rows, options) if v is not None}
+    going = [v for v in product.variants if v.id not in kept] if product.id else []
+    if not going:
+        return []
+    files = dict(
+        db.session.execute(
+            sa.select(DigitalFile.variant_id, sa.func.count(DigitalFile.id))
+            .where(DigitalFile.variant_id.in_([v.id for v in going]))
+            .group_by(DigitalFile.variant_id)
+        ).all()
+    )
+    return [
+        Removal(v, option_label(v, product) or "default variant", files.get(v.id, 0)) for v in going
+    ]
+
+
 # ---------------------------------------------------------------- writes
 
 
@@ -198,19 +259,30 @@ def create_product(data: ProductInput) -> Product:
     product = Product()
     _apply(product, data)
     db.session.add(product)
-    _sync_variants(product, data.variants)
+    _sync_variants(product, data.variants, [None] * len(data.variants), actor_id=None)
     db.session.flush()
     refresh_summary(product)
     return product
 
 
-def update_product(product: Product, data: ProductInput) -> Product:
-    """Change a product; variants are matched by their option choice, others removed."""
-    errors = check_product(data, product=product)
+def update_product(
+    product: Product,
+    data: ProductInput,
+    *,
+    remove: Collection[UUID] = (),
+    actor_id: UUID | None = None,
+) -> Product:
+    """Change a product; saved variants no row keeps are removed (see the module's docstring).
+
+    ``remove`` holds the ids of variants with stock or files whose removal the
+    person confirmed; their stock leaves through "variant removed" movements.
+    """
+    errors = check_product(data, product=product, remove=remove)
     if errors:
         raise InvalidProduct(errors)
+    matched = _matches(product, data.variants, data.options)  # before the options change
     _apply(product, data)
-    _sync_variants(product, data.variants)
+    _sync_variants(product, data.variants, matched, actor_id=actor_id)
     db.session.flush()
     refresh_summary(product)
     return product
@@ -233,29 +305,37 @@ def _apply(product: Product, data: ProductInput) -> None:
     _set_status(product, data.status)
 
 
-def _sync_variants(product: Product, wanted: list[VariantInput]) -> None:
-    existing = {v.option_key: v for v in product.variants} if product.id else {}
-    wanted_keys = {option_key(item.option_values) for item in wanted}
-    # Dropped variants go first, and kept ones whose SKU changes pass through a
-    # placeholder, so a SKU can move to another variant (even swap) without a clash.
-    for key, variant in existing.items():
-        if key not in wanted_keys:
-            product.variants.remove(variant)  # delete-orphan deletes it
-    renamed = [
-        (existing[key], item.sku)
-        for item in wanted
-        if (key := option_key(item.option_values)) in existing and existing[key].sku != item.sku
+def _sync_variants(
+    product: Product,
+    wanted: list[VariantInput],
+    matched: list[Variant | None],
+    *,
+    actor_id: UUID | None,
+) -> None:
+    kept = {v.id for v in matched if v is not None}
+    # Dropped variants go first (their stock out through a movement, their history kept),
+    # and kept ones whose SKU or choice changes pass through a placeholder, so a SKU or a
+    # choice can move to another variant (even swap) without a clash.
+    for variant in [v for v in product.variants if v.id not in kept] if product.id else []:
+        media.forget_stored([f.storage_key for f in variant.files])
+        retire_variant(variant, actor_id=actor_id)
+        product.variants.remove(variant)  # delete-orphan deletes it (and its files)
+    moving = [
+        variant
+        for variant, item in zip(matched, wanted, strict=True)
+        if variant is not None
+        and (variant.sku != item.sku or variant.option_key != option_key(item.option_values))
     ]
-    for variant, _ in renamed:
-        variant.sku = f"~{variant.id.hex}"[:64]
+    for variant in moving:
+        variant.sku = variant.option_key = f"~{variant.id.hex}"[:64]
     db.session.flush()
-    for position, item in enumerate(wanted):
+    for position, (item, variant) in enumerate(zip(wanted, matched, strict=True)):
         key = option_key(item.option_values)
-        variant = existing.get(key)
         if variant is None:
             # Appended (not Variant(product=…)): SQLAlchemy 2 cascades only that way.
             variant = Variant(option_key=key)
             product.variants.append(variant)
+        variant.option_key = key
         variant.sku = item.sku
         variant.price = item.price
         variant.compare_at_price = item.compare_at_price

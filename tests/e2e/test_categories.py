@@ -28,6 +28,21 @@ def test_operator_adds_a_category_and_a_visitor_browses_it(page, live_app):
     page.get_by_role("button", name="Create category").click()
     expect(page.get_by_text(f"Stationery {suffix}").first).to_be_visible()
 
+    # Deleting asks once, on a page of its own, naming what happens.
+    page.get_by_role("link", name="New category").first.click()
+    page.get_by_label("Name").fill(f"Papers {suffix}")
+    page.get_by_label("Address (slug)").fill(f"papers-{suffix}")
+    page.get_by_role("button", name="Create category").click()
+    page.get_by_role("link", name=f"Delete Papers {suffix}").click()
+    expect(page.get_by_role("heading", name=f"Delete category Papers {suffix}?")).to_be_visible()
+    expect(page.get_by_text(f"/categories/papers-{suffix}")).to_be_visible()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_text(f"Papers {suffix}")).to_be_visible()
+    page.get_by_role("link", name=f"Delete Papers {suffix}").click()
+    page.get_by_role("button", name=f"Delete Papers {suffix}").click()
+    expect(page.get_by_text("Category deleted.")).to_be_visible()
+    expect(page.get_by_text(f"Papers {suffix}")).to_have_count(0)
+
     page.goto(f"/categories/stationery-{suffix}")
     expect(page.get_by_role("heading", name=f"Stationery {suffix}")).to_be_visible()
     page.goto("/categories/seeds")

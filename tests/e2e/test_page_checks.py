@@ -38,7 +38,7 @@ def test_a_bad_page_fails_both_checks(page):
     assert "page scrolls sideways" in problems
     assert '"12" is 26px wide' in problems
     assert '"Remove" is off-screen' in problems
-    assert "select[name=] \"Price, highest first\" is narrower than its content" in problems
+    assert 'select[name=] "Price, highest first" is narrower than its content' in problems
 
 
 def test_a_good_page_passes(page):

@@ -8,8 +8,10 @@ from uuid import uuid4
 import pytest
 
 from mall.cart import services as cart_services
-from mall.catalog.models import ProductStatus
+from mall.catalog.models import ProductStatus, StockReason, Variant
+from mall.catalog.stock import adjust_stock
 from mall.extensions import db
+from tenants.context import tenant_context
 from tenants.models import TenantStatus
 from tenants.services import set_status
 from tests.mall.test_storefront import body, make_product, queries_for
@@ -50,7 +52,9 @@ def test_add_shows_the_line_with_prices(client, shop_a, no_csrf):
     assert response.status_code == 303 and response.headers["Location"].endswith("/cart/")
     page = body(client.get("/cart/"))
     assert "Added “Rain Shell” to your cart." in page
-    assert f'href="/shop/shop-a/products/{made.slug}">Rain Shell</a>' in page
+    # The line links to the product page showing the variant in the cart.
+    link = f'href="/shop/shop-a/products/{made.slug}?variant={made.variant_ids[1]}">Rain Shell</a>'
+    assert link in page
     assert "Size: S1" in page
     assert "$15.00" in page and "$30.00" in page  # unit price, line total
     assert "Subtotal from Shop A" in page
@@ -64,7 +68,7 @@ def test_session_holds_ids_and_quantities_only(client, shop_a, no_csrf):
 
 
 def test_adds_merge_and_cap_at_99(client, shop_a, no_csrf):
-    made = make_product(shop_a, "Mug")
+    made = make_product(shop_a, "Mug", track_stock=False)
     add(client, made.variant_ids[0], 60)
     add(client, made.variant_ids[0], 30)
     assert cart_in_session(client) == {made.variant_ids[0].hex: 90}
@@ -207,12 +211,18 @@ def test_tampered_session_is_ignored(client, shop_a):
     assert client.get("/cart/").status_code == 200
 
 
-def test_header_shows_how_many_lines(client, shop_a, no_csrf):
+def test_header_counts_items_not_lines(client, shop_a, no_csrf):
     made = make_product(shop_a, "Mug", variants=2)
-    add(client, made.variant_ids[0])
-    add(client, made.variant_ids[1])
+    add(client, made.variant_ids[0], 2)
+    add(client, made.variant_ids[1], 3)
     page = body(client.get("/"))
-    assert re.search(r'href="/cart/"[^>]*>Cart <span class="badge[^"]*">2<', page)
+    badge = (
+        r'href="/cart/"[^>]*>Cart <span class="badge[^"]*">5<span class="visually-hidden"> items<'
+    )
+    assert re.search(badge, page)
+    client.post("/cart/update", data={"variant_id": str(made.variant_ids[1]), "quantity": "0"})
+    client.post("/cart/update", data={"variant_id": str(made.variant_ids[0]), "quantity": "1"})
+    assert '>1<span class="visually-hidden"> item<' in body(client.get("/"))
 
 
 def test_cart_page_query_count_is_flat(client, shop_a, shop_b, no_csrf, count_queries):
@@ -223,4 +233,77 @@ def test_cart_page_query_count_is_flat(client, shop_a, shop_b, no_csrf, count_qu
         made = make_product(shop, "Many", variants=10)
         for variant_id in made.variant_ids:
             add(client, variant_id)
-    assert queries_for(client, count_queries, "/cart/") == few <= 1
+    assert queries_for(client, count_queries, "/cart/") == few <= 2  # lines, their pictures
+
+
+# ---------------------------------------------------------------- never more than can be sold
+
+
+def set_stock(made, quantity: int, shop) -> None:
+    """Bring the first variant of ``made`` to ``quantity`` on hand (an adjustment)."""
+    with tenant_context(shop):
+        variant = db.session.get(Variant, (made.tenant_id, made.variant_ids[0]))
+        adjust_stock(variant, quantity - variant.stock_quantity, reason=StockReason.ADJUSTMENT)
+        db.session.commit()
+
+
+def test_a_line_is_lowered_to_what_is_left_and_says_so(client, shop_a, no_csrf):
+    made = make_product(shop_a, "Seed Tray", price=200, stock=30)
+    assert add(client, made.variant_ids[0], 99).status_code == 303
+    page = body(client.get("/cart/"))
+    line = page.split('class="cart-line"', 1)[1].split("</tr>", 1)[0]
+    assert "Only 30 left, so this line holds 30 (you asked for 99)." in line
+    assert 'max="30" value="30"' in line
+    assert re.search(r"Total: <strong>\$60\.00</strong>", page)
+    assert cart_in_session(client) == {made.variant_ids[0].hex: 30}
+    # Said once: the line now holds what is left.
+    assert "you asked for" not in body(client.get("/cart/"))
+    # Asking for more again (adding, or typing a quantity) lowers it again, and says so.
+    client.post("/cart/update", data={"variant_id": str(made.variant_ids[0]), "quantity": "45"})
+    assert "(you asked for 45)" in body(client.get("/cart/"))
+    assert cart_in_session(client) == {made.variant_ids[0].hex: 30}
+
+
+@pytest.mark.parametrize("kwargs", [{"track_stock": False}, {"stock": None, "backorder": True}])
+def test_untracked_or_backordered_variants_are_not_capped(client, shop_a, no_csrf, kwargs):
+    made = make_product(shop_a, "Made To Order", **kwargs)
+    add(client, made.variant_ids[0], 99)
+    page = body(client.get("/cart/"))
+    assert "you asked for" not in page and 'value="99"' in page
+    assert cart_in_session(client) == {made.variant_ids[0].hex: 99}
+
+
+def test_an_out_of_stock_variant_is_not_added(client, shop_a, no_csrf):
+    made = make_product(shop_a, "Boots", stock=None)
+    response = add(client, made.variant_ids[0], 1)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(
+        f"/shop/shop-a/products/{made.slug}?variant={made.variant_ids[0]}"
+    )
+    assert cart_in_session(client) == {}
+    page = body(client.get(response.headers["Location"]))
+    assert "“Boots” is out of stock: nothing was added." in page
+
+
+def test_a_line_sold_out_since_it_was_added_leaves_with_a_message(client, shop_a, no_csrf):
+    boots = make_product(shop_a, "Boots", stock=5)
+    mug = make_product(shop_a, "Mug", stock=5)
+    add(client, boots.variant_ids[0], 2)
+    add(client, mug.variant_ids[0], 1)
+    set_stock(boots, 0, shop_a)
+    page = body(client.get("/cart/"))
+    assert "Sold out, so taken out of your cart: “Boots”." in page
+    assert ">Boots</a>" not in page and ">Mug</a>" in page
+    assert cart_in_session(client) == {mug.variant_ids[0].hex: 1}
+
+
+def test_each_line_shows_its_products_first_picture(client, shop_a, no_csrf):
+    pictured = make_product(shop_a, "Lamp", images=2)
+    plain = make_product(shop_a, "Mug")
+    add(client, pictured.variant_ids[0])
+    add(client, plain.variant_ids[0])
+    page = body(client.get("/cart/"))
+    thumbs = re.findall(r'<img class="cart-thumb[^>]*src="([^"]+)"', page)
+    assert len(thumbs) == 1
+    assert thumbs[0].startswith("/shop/shop-a/media/") and thumbs[0].endswith("-0-thumb.png")
+    assert page.count('class="cart-thumb product-card-placeholder') == 1  # the mug has none

@@ -221,9 +221,9 @@ def check_calls(monkeypatch) -> list[str]:
     calls: list[str] = []
     original = services.check_product
 
-    def spy(data, *, product=None):
+    def spy(data, **kw):
         calls.append(data.title)
-        return original(data, product=product)
+        return original(data, **kw)
 
     monkeypatch.setattr(services, "check_product", spy)
     return calls

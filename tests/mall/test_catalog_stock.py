@@ -10,6 +10,7 @@ from mall.catalog.models import StockMovement, StockReason, Variant
 from mall.catalog.services import CatalogError
 from mall.catalog.stock import InvalidMovement, OutOfStock, adjust_stock, movements_total
 from mall.extensions import db
+from mall.numbers import MAX_COUNT
 from tenants.context import tenant_context
 
 CATALOG = "/shop/shop-a/admin/catalog"
@@ -155,6 +156,20 @@ def test_a_movement_of_nothing_or_a_negative_receipt_is_refused(
         assert movement_count() == 1
 
 
+@pytest.mark.parametrize("allow_backorder", [False, True])
+def test_stock_never_passes_what_the_column_holds(app_ctx, shop_a, allow_backorder):
+    _, (small, _) = make_product(shop_a, allow_backorder=allow_backorder)
+    with tenant_context(shop_a):
+        row = db.session.get(Variant, (shop_a.id, small))
+        adjust_stock(row, MAX_COUNT, reason=StockReason.RECEIPT)
+        with pytest.raises(InvalidMovement, match="1,000,000,001 on hand"):
+            adjust_stock(row, 1, reason=StockReason.RECEIPT)  # checked by the update itself
+        with pytest.raises(InvalidMovement, match="from -1,000,000,000 to 1,000,000,000"):
+            adjust_stock(row, -(2**31), reason=StockReason.ADJUSTMENT)
+        assert row.stock_quantity == movements_total(row) == MAX_COUNT
+        assert movement_count() == 1
+
+
 def test_the_rule_below_zero_is_checked_by_the_update_itself(app_ctx, shop_a, app):
     """No read-then-write: the first statement is the guarded UPDATE."""
     _, (small, _) = make_product(shop_a)
@@ -175,7 +190,7 @@ def test_the_rule_below_zero_is_checked_by_the_update_itself(app_ctx, shop_a, ap
             sa.event.remove(engine, "before_cursor_execute", seen)
         writes = [s for s in statements if not s.upper().startswith("SELECT")]
         assert statements[0].startswith("UPDATE variants SET stock_quantity=")
-        assert ">=" in statements[0]
+        assert "BETWEEN" in statements[0]  # the guard (0 to the column's bound) is in the update
         assert writes == [statements[0]]  # nothing else written
         assert row.stock_quantity == 1
 

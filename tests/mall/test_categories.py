@@ -204,7 +204,7 @@ def category_paths(app, category) -> list[tuple[str, str]]:
 
 def test_only_operators_reach_the_pages(app, client, garden, make_user, sign_in, no_csrf):
     paths = category_paths(app, garden["seeds"])
-    assert len(paths) == 7
+    assert len(paths) == 8
     for method, path in paths:
         response = client.open(path, method=method)
         assert response.status_code == 302 and "/account/login" in response.location, path
@@ -250,9 +250,10 @@ def test_create_edit_move_delete_through_the_pages(as_operator, garden, operator
     assert reload(bulbs).position == 1
 
     bulbs_id = bulbs.id
-    assert as_operator.post(f"/admin/categories/{bulbs_id}/delete").status_code == 303
+    delete = f"/admin/categories/{bulbs_id}/delete"
+    assert as_operator.post(delete, data={"confirm": "yes"}).status_code == 303
     assert reload(bulbs) is None
-    again = as_operator.post(f"/admin/categories/{bulbs_id}/delete", follow_redirects=True)
+    again = as_operator.post(delete, data={"confirm": "yes"}, follow_redirects=True)
     assert again.status_code == 200 and "already deleted" in again.get_data(as_text=True)
 
 
@@ -288,10 +289,44 @@ def test_edit_refuses_a_cycle_with_400(as_operator, garden):
 def test_delete_refused_shows_why(as_operator, garden, shop_a):
     product_in(shop_a, garden["seeds"])
     for key, message in (("tools", "sub-categor"), ("seeds", "holds 1 product")):
-        response = as_operator.post(f"/admin/categories/{garden[key].id}/delete")
+        response = as_operator.post(
+            f"/admin/categories/{garden[key].id}/delete", data={"confirm": "yes"}
+        )
         assert response.status_code == 409
         assert message in response.get_data(as_text=True)
     assert not audit("category.deleted")
+
+
+def test_delete_asks_once_naming_what_happens(as_operator, garden):
+    seeds = garden["seeds"]
+    index = as_operator.get("/admin/categories/").get_data(as_text=True)
+    delete = f"/admin/categories/{seeds.id}/delete"
+    assert f'href="{delete}" aria-label="Delete Seeds…">Delete…</a>' in index  # a link, not a form
+    page = as_operator.get(delete)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Delete category Seeds?" in html and "/categories/seeds" in html
+    assert f'<form method="post" action="{delete}"' in html
+    assert '<input type="hidden" name="confirm" value="yes">' in html
+    # A POST without the confirmation (an old form, a forged link) only asks.
+    for data in ({}, {"confirm": ""}, {"confirm": "no"}):
+        response = as_operator.post(delete, data=data)
+        assert response.status_code == 303 and response.headers["Location"].endswith(delete)
+        assert reload(seeds) is not None
+    assert not audit("category.deleted")
+    assert as_operator.post(delete, data={"confirm": "yes"}).status_code == 303
+    assert reload(seeds) is None and len(audit("category.deleted")) == 1
+    assert as_operator.get(delete).status_code == 404
+
+
+def test_delete_page_says_why_it_cannot_delete(as_operator, garden, shop_a):
+    product_in(shop_a, garden["seeds"])
+    tools = as_operator.get(f"/admin/categories/{garden['tools'].id}/delete").get_data(as_text=True)
+    assert "cannot be deleted yet" in tools and "1 sub-category below it" in tools
+    seeds = as_operator.get(f"/admin/categories/{garden['seeds'].id}/delete").get_data(as_text=True)
+    assert "cannot be deleted yet" in seeds and "shops file 1 product in it" in seeds
+    for html in (tools, seeds):
+        assert 'name="confirm"' not in html  # nothing to confirm
 
 
 def test_bad_move_direction_and_unknown_ids(as_operator, garden):

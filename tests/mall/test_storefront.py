@@ -278,7 +278,8 @@ def test_stock_state(client, shop_a, kwargs, label):
 def test_out_of_stock_variants_cannot_be_chosen(client, shop_a):
     made = make_product(shop_a, "Boots", variants=2, stock=None, backorder=False)
     page = body(client.get(f"/shop/shop-a/products/{made.slug}"))
-    assert page.count(" disabled>") >= 2  # both options (and the button)
+    assert len(re.findall(r"<option [^>]*\bdisabled\b", page)) == 2  # both options
+    assert '<button class="btn btn-secondary" type="submit" disabled>Out of stock' in page
     assert "(out of stock)" in page
 
 
@@ -288,6 +289,48 @@ def test_variant_in_query_string_is_preselected(client, shop_a):
     page = body(client.get(f"/shop/shop-a/products/{made.slug}?variant={wanted}"))
     assert re.search(rf'<option value="{wanted}" selected', page)
     assert made.skus[2] in page
+
+
+def test_a_variants_url_renders_that_variant(client, shop_a):
+    made = make_product(shop_a, "Lamp", variants=2, prices=[4500, 4900], compare_at=5900, stock=3)
+    with tenant_context(shop_a):
+        second = db.session.get(Variant, (made.tenant_id, made.variant_ids[1]))
+        adjust_stock(second, -1, reason=StockReason.ADJUSTMENT)  # 2 left
+        second.low_stock_threshold = 2
+        db.session.commit()
+    url = f"/shop/shop-a/products/{made.slug}"
+    page = body(client.get(f"{url}?variant={made.variant_ids[1]}"))
+    assert '<span class="product-price" id="product-price">$49.00</span>' in page
+    assert re.search(r'id="product-compare-at">.*?\$59\.00', page)
+    assert 'id="stock-state">Only 2 left</p>' in page
+    assert f'id="product-sku">{made.skus[1]}</span>' in page
+    assert f'<link rel="canonical" href="http://mall.test{url}">' in page  # never ?variant=
+
+
+@pytest.mark.parametrize("wanted", ["junk", "", "0" * 5000, "theirs", "sibling", "%00"])
+def test_a_variant_that_is_not_this_products_shows_the_default(client, shop_a, shop_b, wanted):
+    made = make_product(shop_a, "Lamp", variants=2)
+    sibling = make_product(shop_a, "Other Lamp")
+    theirs = make_product(shop_b, "Their Lamp", sku="THEIRS-1")
+    wanted = {"theirs": theirs.variant_ids[0], "sibling": sibling.variant_ids[0]}.get(
+        wanted, wanted
+    )
+    response = client.get(f"/shop/shop-a/products/{made.slug}?variant={wanted}")
+    assert response.status_code in (200, 400)  # a NUL byte is refused before any page
+    if response.status_code == 200:
+        page = body(response)
+        assert f'id="product-sku">{made.skus[0]}</span>' in page
+        assert "THEIRS-1" not in page and sibling.skus[0] not in page
+
+
+def test_the_picker_carries_each_variants_facts_for_the_page(client, shop_a):
+    made = make_product(shop_a, "Lamp", variants=2, prices=[4500, 4900], compare_at=5900)
+    page = body(client.get(f"/shop/shop-a/products/{made.slug}"))
+    option = re.search(rf'<option value="{made.variant_ids[1]}"[^>]*>', page).group(0)
+    assert f'data-sku="{made.skus[1]}"' in option and 'data-price="$49.00"' in option
+    assert 'data-compare-at="$59.00"' in option
+    assert 'data-stock="in_stock"' in option and 'data-stock-label="In stock"' in option
+    assert '<script src="/static/js/variant-picker.js" defer></script>' in page
 
 
 def test_draft_product_is_404(client, shop_a):

@@ -15,9 +15,10 @@ from mall.catalog.admin_views import bp, parse_uuid
 from mall.catalog.markdown import render_markdown
 from mall.catalog.models import Product, ProductStatus, StockReason, Variant, option_label
 from mall.catalog.product_editor import ProductEditor
-from mall.catalog.stock import InvalidMovement, OutOfStock, adjust_stock
+from mall.catalog.stock import InvalidMovement, OutOfStock, adjust_stock, history
 from mall.errors import get_or_404
 from mall.extensions import db
+from mall.numbers import MAX_COUNT, check_whole
 from mall.pagination import page_number
 from mall.shops.permissions import requires
 
@@ -107,7 +108,10 @@ def _edit(product: Product | None) -> ResponseReturnValue:
         if editor.check_options():
             editor.generate()
         return _editor_page(editor, 400 if editor.has_errors else 200)
-    data = editor.validate()
+    # Saved variants listed for removal and confirmed ("Remove these variants and their stock").
+    ids = request.form.getlist("removing") if request.form.get("remove_variants") == "y" else []
+    remove = {variant_id for raw in ids if (variant_id := parse_uuid(raw))}
+    data = editor.validate(remove=remove)
     if data is None:
         return _editor_page(editor, 400)
     try:
@@ -115,7 +119,7 @@ def _edit(product: Product | None) -> ResponseReturnValue:
         if product is None:
             product = services.create_product(data)
         else:
-            services.update_product(product, data)
+            services.update_product(product, data, remove=remove, actor_id=current_user.id)
         product_id = product.id
         db.session.commit()
     except services.InvalidProduct as error:
@@ -127,16 +131,22 @@ def _edit(product: Product | None) -> ResponseReturnValue:
         db.session.rollback()
         editor.general_errors.append("Another change used this slug or a SKU; please try again.")
         return _editor_page(editor, 400)
-    flash(f"“{data.title.strip()}” is saved.", "success")
+    removed = " The removed variants' stock is in its stock history." if remove else ""
+    flash(f"“{data.title.strip()}” is saved.{removed}", "success")
     return redirect(url_for("catalog_admin.edit_product", product_id=product_id))
 
 
 def _editor_page(editor: ProductEditor, status: int = 200) -> ResponseReturnValue:
     product = editor.product
+    if request.method == "POST":
+        editor.find_removals()  # saved variants the rows leave out, to list and confirm
     quantities = {}
     if product is not None:
         quantities = {
-            services.option_key(v.option_values): v for v in product.variants if v.track_stock
+            key: v
+            for v in product.variants
+            if v.track_stock
+            for key in (v.id, services.option_key(v.option_values))
         }
     return render_template(
         "catalog/admin/product_form.html",
@@ -186,6 +196,7 @@ def stock(product_id: UUID) -> ResponseReturnValue:
             reason = StockReason(form.kind.data)
             delta = form.quantity.data
             try:
+                _check_bounds(variant, delta)
                 adjust_stock(
                     variant, delta, reason=reason, note=form.note.data, actor_id=current_user.id
                 )
@@ -200,6 +211,21 @@ def stock(product_id: UUID) -> ResponseReturnValue:
     return _stock_page(product, form)
 
 
+def _check_bounds(variant: Variant, delta: int) -> None:
+    """Refuse a quantity, or stock on hand, past what the 32-bit columns hold (``mall.numbers``)."""
+    if message := check_whole(delta, minimum=-MAX_COUNT):
+        raise InvalidMovement(message)
+    on_hand = (variant.stock_quantity or 0) + delta
+    if on_hand > MAX_COUNT:
+        raise InvalidMovement(
+            f"A variant holds at most {MAX_COUNT:,} on hand: this would make {on_hand:,}."
+        )
+    if on_hand < -MAX_COUNT:
+        raise InvalidMovement(
+            f"A variant's stock goes no lower than {-MAX_COUNT:,}: this would make {on_hand:,}."
+        )
+
+
 def _label(variant: Variant, product: Product) -> str:
     return option_label(variant, product) or "default"
 
@@ -207,7 +233,7 @@ def _label(variant: Variant, product: Product) -> str:
 def _stock_page(product: Product, form: forms.StockForm, status: int = 200) -> ResponseReturnValue:
     by_id = {v.id: v for v in product.variants}
     shown = by_id.get(parse_uuid(request.args.get("variant")))
-    movements, actors = queries.stock_history(
+    movements, actors = history(
         product,
         variant=shown,
         page=page_number(request.args.get("page")),
