@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format install clean-venv worker
+.PHONY: run test lint format install clean-venv worker bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Mall needs Python 3.11 or newer")'
@@ -40,6 +40,12 @@ format: $(STAMP)
 
 worker: $(STAMP)
 	$(FLASK) mall worker
+
+# Throughput under gunicorn next to a ceiling app (not in CI; see bench/README.md).
+# Installs wrk (Debian package) when missing; gunicorn is one of Mall's dependencies.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.run
 
 clean-venv:
 	rm -rf $(VENV)
