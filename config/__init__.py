@@ -47,6 +47,9 @@ class Config:
     BCRYPT_ROUNDS = 12
     KEY_CACHE_TTL = 300
     KEY_PRIMARY_TTL = 30
+    PAGE_CACHE_TTL = 600  # seconds a cached fragment lives (versions retire it sooner)
+    SHOP_CACHE_TTL = 60  # seconds a cached shop lives at most (see tenants.shop_cache)
+    SHOP_CACHE_CHECK = 1  # seconds between looks at the other workers' changes
     # Jobs that fail inline are recorded and logged; tests want them raised too.
     JOBS_INLINE_RAISE = False
 
@@ -71,6 +74,9 @@ class Config:
         self.SMTP_URL = env.get("SMTP_URL") or None
         self.PUBLIC_URL = (env.get("MALL_PUBLIC_URL") or "").rstrip("/") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Cached fragments of public pages (mall.pagecache): shared in Redis, else in-process.
+        self.PAGE_CACHE_URL = env.get("MALL_PAGE_CACHE_URL") or self.REDIS_URL
+        self.PAGE_CACHE_ENABLED = env.get("MALL_PAGE_CACHE", "on").lower() not in ("off", "0")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_DATABASE_URI = self.SQLALCHEMY_DATABASE_URI or ""
 

@@ -11,14 +11,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Key service, ORM guard, shop resolution (paths, subdomains, custom domains)."""
+    """Key service, ORM guard, shop resolution (paths, subdomains, custom domains) and
+    the shop cache public pages find their shop in."""
     from mall.cli import add_commands
-    from tenants import guard, keys, shop_links, views
+    from tenants import guard, keys, shop_cache, shop_links, views
     from tenants.keys.cli import keys_cli
     from tenants.resolution import ShopHostMiddleware, leave_shop
 
     assert guard  # its session hooks register on import
     keys.init_app(app)
+    shop_cache.init_app(app)
     app.register_blueprint(views.bp)
     app.teardown_request(leave_shop)
     app.wsgi_app = ShopHostMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]

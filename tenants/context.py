@@ -3,8 +3,9 @@
 ``tenant_context(shop)`` scopes everything inside it to one shop;
 ``all_tenants(reason)`` is the one door to cross-tenant reads (mall-wide
 catalog, operator console, sweeping jobs); outside both, tenant tables are
-closed. Every switch is mirrored into PostgreSQL's ``mall.tenant_id`` setting
-so that row-level security enforces the same scope.
+closed. ``tenants.guard`` mirrors the scope into PostgreSQL's ``mall.tenant_id``
+setting before the next statement that needs it (once per change per
+transaction), so that row-level security enforces the same scope.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import sqlalchemy as sa
-from flask import has_app_context
 
-from mall.extensions import db
 from mall.jobs import TenantScopeHooks, register_tenant_scope
 
 if TYPE_CHECKING:
@@ -79,13 +78,11 @@ def tenant_context(tenant: Tenant | UUID) -> Iterator[Scope]:
     tenant_id = tenant if isinstance(tenant, UUID) else tenant.id
     scope_token = _scope.set(Scope(tenant_id=tenant_id))
     tenant_token = _tenant.set(None if isinstance(tenant, UUID) else tenant)
-    sync_database_scope()
     try:
         yield _scope.get()
     finally:
         _tenant.reset(tenant_token)
         _scope.reset(scope_token)
-        sync_database_scope()
 
 
 @contextmanager
@@ -95,13 +92,11 @@ def all_tenants(reason: str) -> Iterator[Scope]:
         raise ValueError("all_tenants() needs a reason")
     scope_token = _scope.set(Scope(all_reason=reason))
     tenant_token = _tenant.set(None)
-    sync_database_scope()
     try:
         yield _scope.get()
     finally:
         _tenant.reset(tenant_token)
         _scope.reset(scope_token)
-        sync_database_scope()
 
 
 @contextmanager
@@ -123,22 +118,22 @@ register_tenant_scope(
 )
 
 
-def sync_database_scope() -> None:
-    """Tell an open PostgreSQL transaction of the app's session about the switch."""
-    if not has_app_context():
-        return
-    if not db.session.registry.has():
-        return
-    transaction = db.session().get_transaction()
-    # A failed transaction is rolled back before reuse, and after_begin sets the scope then.
-    if transaction is not None and transaction.is_active:
-        set_database_scope(db.session.connection())
-
-
 _SET_SCOPE = sa.text("SELECT set_config('mall.tenant_id', :value, true)")
+# connection.info key: the mall.tenant_id the open transaction holds (None: not known).
+_HELD = "mall.rls_scope"
+
+
+def forget_database_scope(connection: sa.Connection, *, known_empty: bool) -> None:
+    """A transaction began (``known_empty``: nothing set in it yet) or a savepoint rolled back."""
+    connection.info[_HELD] = "" if known_empty else None
 
 
 def set_database_scope(connection: sa.Connection) -> None:
-    """Set ``mall.tenant_id`` for the current transaction (PostgreSQL only)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SCOPE, {"value": current_scope().rls_value})
+    """Make ``mall.tenant_id`` hold the scope in force (PostgreSQL only; no-op when it does)."""
+    if connection.dialect.name != "postgresql":
+        return
+    wanted = current_scope().rls_value
+    if connection.info.get(_HELD) == wanted:
+        return
+    connection.execute(_SET_SCOPE, {"value": wanted})
+    connection.info[_HELD] = wanted

@@ -4,8 +4,11 @@
   to selects, relationship loads and bulk UPDATE/DELETE; outside any context a
   statement that touches a tenant table raises ``TenantContextRequired``.
 - ``before_flush`` stamps ``tenant_id`` on new rows and refuses rows of another shop.
-- ``after_begin`` copies the scope into PostgreSQL (``mall.tenant_id``), where
-  row-level security enforces it again without trusting the ORM.
+- Before each statement and flush, the scope is copied into PostgreSQL
+  (``mall.tenant_id``, local to the transaction), where row-level security
+  enforces it again without trusting the ORM. Only a change costs a
+  ``set_config``: a page that reads one shop's rows sets it once; a transaction
+  that only reads platform tables never does (an unset value matches no row).
 
 ``session.get()`` answers from the identity map without SQL, so code reads
 tenant rows by id through ``scoped_get``, whose key includes the tenant.
@@ -26,6 +29,7 @@ from tenants.context import (
     TenantContextRequired,
     current_scope,
     current_tenant_id,
+    forget_database_scope,
     set_database_scope,
 )
 from tenants.scoping import TenantScoped, tenant_models
@@ -47,6 +51,7 @@ def scoped_get(model: type[M], id: UUID | str | None) -> M | None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_tenant_statements(state: ORMExecuteState) -> None:
+    set_database_scope(state.session.connection())
     if not (state.is_select or state.is_update or state.is_delete):
         return
     scope = current_scope()
@@ -78,6 +83,7 @@ def _touches_tenant_table(state: ORMExecuteState) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _stamp_and_check_tenant(session: Session, flush_context: object, instances: object) -> None:
+    set_database_scope(session.connection())
     scope = current_scope()
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
@@ -106,8 +112,13 @@ def _check_write(obj: TenantScoped, scope: object) -> None:
         )
 
 
-@event.listens_for(Session, "after_begin")
-def _scope_new_transaction(
-    session: Session, transaction: object, connection: sa.Connection
-) -> None:
-    set_database_scope(connection)
+@event.listens_for(sa.Engine, "begin")
+def _scope_new_transaction(connection: sa.Connection) -> None:
+    # A new transaction holds nothing yet; savepoints inside it keep what it holds.
+    forget_database_scope(connection, known_empty=True)
+
+
+@event.listens_for(sa.Engine, "rollback_savepoint")
+def _savepoint_rolled_back(connection: sa.Connection, name: str, context: object) -> None:
+    # ROLLBACK TO SAVEPOINT restores the value set before it: set it again next time.
+    forget_database_scope(connection, known_empty=False)

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, g, render_template, request
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import MapAdapter, RequestRedirect
 from werkzeug.utils import redirect
@@ -34,6 +35,7 @@ from mall.extensions import db
 from mall.security import add_security_headers
 from tenants.context import tenant_context
 from tenants.models import Tenant, TenantDomain, TenantStatus
+from tenants.shop_cache import cached_copy, cached_host_slug, remember_copy
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,8 @@ def shop_blueprint(name: str, import_name: str, *, admin: bool = False, **kwargs
     """
     prefix = SHOP_PREFIX + kwargs.pop("url_prefix", "")
     blueprint = Blueprint(name, import_name, url_prefix=prefix, **kwargs)
-    blueprint.url_value_preprocessor(_enter_shop)
+    # The back office reads its shop fresh; public pages may use the shop cache.
+    blueprint.url_value_preprocessor(_enter_shop if admin else _enter_open_shop)
     blueprint.url_defaults(_add_shop_slug)
     blueprint.before_request(_admit_to_admin if admin else _require_open_shop)
     return blueprint
@@ -88,6 +91,29 @@ def find_shop(slug: str) -> Tenant | None:
     return db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug.lower()))
 
 
+def cached_shop(slug: str) -> Tenant | None:
+    """The shop with this slug, from the shop cache when it is there (no query).
+
+    A cached shop is a detached copy of its row, shared by this process's
+    requests and never attached to a session: public pages only read it (the
+    back office loads its shop with ``find_shop``).
+    """
+    key = slug.lower()
+    shop = cached_copy(key)
+    if shop is None:
+        shop = find_shop(key)
+        if shop is not None:
+            remember_copy(key, detached_copy(shop))
+    return shop
+
+
+def detached_copy(shop: Tenant) -> Tenant:
+    """A copy of ``shop``'s columns, as a detached instance (loaded, never lazy-loading)."""
+    copy = Tenant(**{a.key: getattr(shop, a.key) for a in sa.inspect(Tenant).column_attrs})
+    make_transient_to_detached(copy)
+    return copy
+
+
 def shop_for_host(host: str, base_domain: str | None) -> str | None:
     """The slug of the shop served at ``host``, or None for the mall itself.
 
@@ -104,8 +130,11 @@ def shop_for_host(host: str, base_domain: str | None) -> str | None:
         return None
     if not host or host == base_domain or host in {"localhost", "127.0.0.1", "[::1]"}:
         return None
-    return db.session.scalar(
-        sa.select(Tenant.slug).join(TenantDomain).where(TenantDomain.host == host)
+    return cached_host_slug(
+        host,
+        lambda: db.session.scalar(
+            sa.select(Tenant.slug).join(TenantDomain).where(TenantDomain.host == host)
+        ),
     )
 
 
@@ -136,13 +165,21 @@ def _is_under(path: str, prefix: str) -> bool:
 
 
 def _enter_shop(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    _enter(values, find_shop)
+
+
+def _enter_open_shop(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    _enter(values, cached_shop)
+
+
+def _enter(values: dict[str, Any] | None, lookup: Callable[[str], Tenant | None]) -> None:
     slug = (values or {}).pop("shop", None)
     if slug is None:
         return
     host_slug = request.environ.get("mall.host_shop")
     if host_slug is not None and host_slug != slug.lower():
         abort(404)  # a shop's own domain serves that shop only
-    shop = find_shop(slug)
+    shop = lookup(slug)
     if shop is None:
         abort(404)
     g.shop = shop

@@ -22,7 +22,7 @@ from sqlalchemy import event
 
 from config import TestingConfig
 from mall import create_app, load_models
-from mall.extensions import db
+from mall.extensions import db, limiter
 from tenants.models import Tenant, TenantStatus
 from tenants.rls import enable_statements
 from tenants.scoping import is_tenant_table
@@ -128,7 +128,9 @@ def _psycopg(url: str) -> str:
 @pytest.fixture
 def database(app) -> Iterator[sa.Connection]:
     """One connection in an outer transaction; every session commits to savepoints in it."""
+    forget_cached_pages(app)
     with app.app_context():
+        limiter.reset()  # no test inherits another's requests (search allows 60 a minute)
         connection = db.engine.connect()
         outer = connection.begin()
         db.session.remove()
@@ -140,6 +142,13 @@ def database(app) -> Iterator[sa.Connection]:
             db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
             outer.rollback()
             connection.close()
+
+
+def forget_cached_pages(app) -> None:
+    """Each test starts with empty caches: the last one's rows were rolled back."""
+    for cache in (app.extensions.get("mall.pagecache"), app.extensions.get("mall.shop_cache")):
+        if cache is not None:
+            cache.clear()
 
 
 @pytest.fixture
@@ -206,23 +215,37 @@ def shop_b(make_shop) -> Tenant:
 @dataclass
 class QueryCounter:
     statements: list[str] = field(default_factory=list)
+    scope_sets: int = 0  # set_config('mall.tenant_id', …) round trips (PostgreSQL)
 
     @property
     def count(self) -> int:
+        """Statements other than set_config and savepoints."""
         return len(self.statements)
+
+    @property
+    def round_trips(self) -> int:
+        """Every statement sent, set_config included (savepoints excluded)."""
+        return len(self.statements) + self.scope_sets
 
 
 @pytest.fixture
-def count_queries(database):
-    """``with count_queries() as q: …`` then ``q.count`` (set_config calls excluded)."""
+def count_queries(app, database):
+    """``with count_queries() as q: …`` then ``q.count`` (set_config calls apart, in
+    ``q.scope_sets``; ``q.round_trips`` counts both). The page and shop caches are
+    emptied first unless ``cold=False``."""
     from contextlib import contextmanager
 
     @contextmanager
-    def counting() -> Iterator[QueryCounter]:
+    def counting(*, cold: bool = True) -> Iterator[QueryCounter]:
+        # Cold by default: the bound is on rendering; a cached page costs no query at all.
+        if cold:
+            forget_cached_pages(app)
         counter = QueryCounter()
 
         def record(conn, cursor, statement, parameters, context, executemany):
-            if "set_config('mall.tenant_id'" not in statement and "SAVEPOINT" not in statement:
+            if "set_config('mall.tenant_id'" in statement:
+                counter.scope_sets += 1
+            elif "SAVEPOINT" not in statement:
                 counter.statements.append(statement)
 
         event.listen(database, "before_cursor_execute", record)
