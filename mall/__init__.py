@@ -17,6 +17,7 @@ from config import Config, load_config
 # its tables. Imported inside create_app so that importing ``mall`` pulls in none.
 DOMAINS: tuple[str, ...] = (
     "tenants",
+    "mall.pagecache",
     "mall.pages",
     "mall.accounts",
     "mall.storefront",
@@ -54,7 +55,7 @@ def load_models() -> None:
 
 
 def _init_core(app: Flask) -> None:
-    from mall import cli, errors, jobs, security
+    from mall import assets, cli, errors, jobs, security
     from mall.extensions import csrf, db, limiter, migrate
     from mall.schedule import add_periodic
 
@@ -70,6 +71,7 @@ def _init_core(app: Flask) -> None:
     jobs.use_app(app)
     errors.register(app)
     security.register(app)
+    assets.init_app(app)
     cli.init_app(app)
     add_periodic(app, jobs.prune_job_failures, interval=24 * 3600)
 

@@ -7,10 +7,13 @@ hand-written migrations name things the same way on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 from uuid6 import uuid7 as _uuid7
@@ -108,3 +111,35 @@ class PlatformModel:
 def escape_like(text: str) -> str:
     """Escape ``%``, ``_`` and ``\\`` for a LIKE pattern (used with ``escape="\\"``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+QUERY_CANCELLED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by its timeout
+
+
+@contextmanager
+def statement_timeout(session: sa.orm.Session, milliseconds: int) -> Iterator[None]:
+    """Let each statement inside run at most ``milliseconds`` (PostgreSQL; SQLite: no limit).
+
+    Local to the transaction; put back when the block ends normally. Run it in a
+    savepoint: a cancelled statement fails the block, and the savepoint's rollback
+    puts the setting back with everything else.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = session.execute(
+        sa.text(
+            "SELECT current_setting('statement_timeout'), "
+            "set_config('statement_timeout', :limit, true)"
+        ),
+        {"limit": str(int(milliseconds))},
+    ).scalar_one()
+    yield
+    session.execute(
+        sa.text("SELECT set_config('statement_timeout', :limit, true)"), {"limit": previous}
+    )
+
+
+def is_query_cancelled(error: sa.exc.DBAPIError) -> bool:
+    """True when the database stopped the statement (``statement_timeout``)."""
+    return getattr(error.orig, "sqlstate", None) == QUERY_CANCELLED

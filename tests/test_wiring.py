@@ -12,6 +12,7 @@ from mall.schedule import periodic_jobs
 # (path, methods) of every route; the endpoint names may move between modules, the URLs do not.
 ROUTES = {
     ("/", "GET"),
+    ("/static/v/<digest>/<path:filename>", "GET"),
     ("/account/", "GET"),
     ("/account/email", "POST"),
     ("/account/forgot", "GET,POST"),

@@ -9,6 +9,10 @@ from mall.catalog.search import SORTS
 from mall.money import MoneyError, parse_money
 from mall.pagination import page_number
 
+# Pages past this, and filtered lists, render without the page cache (their
+# combinations are endless; caching them would let anyone fill the store).
+CACHED_PAGES = 20
+
 
 @dataclass(frozen=True)
 class ListingArgs:
@@ -21,6 +25,12 @@ class ListingArgs:
     price_min_text: str = ""
     price_max_text: str = ""
     in_stock: bool = False
+
+    def cache_key(self, max_page: int = CACHED_PAGES) -> tuple[str, int] | None:
+        """The sort and page when the list is one worth caching (no filter, an early page)."""
+        if self.price_min is not None or self.price_max is not None or self.in_stock:
+            return None
+        return (self.sort or "", self.page) if self.page <= max_page else None
 
     def query_args(self) -> dict[str, str | int | None]:
         """The arguments to keep in links to other pages of the same list."""

@@ -107,7 +107,9 @@ class Product(TenantScoped, Timestamped, db.Model):
         sa.Index("ix_products_tenant_id_status_created_at", "tenant_id", "status", "created_at"),
         sa.Index("ix_products_status_published_at", "status", "published_at"),
         sa.Index("ix_products_status_sales_count", "status", "sales_count"),
-        sa.Index("ix_products_category_id_status", "category_id", "status"),
+        sa.Index(
+            "ix_products_category_id_status_published_at", "category_id", "status", "published_at"
+        ),
         sa.Index("ix_products_status_price_min", "status", "price_min"),
         # ix_products_search_vector (GIN, PostgreSQL only) is made by migration 0003.
     )

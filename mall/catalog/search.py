@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from mall.catalog.models import Category, Product, ProductImage, ProductStatus
 from mall.catalog.search_text import TextMatch, clean_query, query_terms
-from mall.db import escape_like
+from mall.db import escape_like, is_query_cancelled, statement_timeout
 from mall.extensions import db
 from mall.pagination import MAX_PER_PAGE, Page
 from tenants.context import all_tenants, current_tenant_id
@@ -44,6 +44,10 @@ SORT_LABELS = {
     "price_desc": "Price: high to low",
 }
 SHOP_MATCHES = 6
+# A text search ranks at most this many matches: the newest ones (a cheap order the
+# index can serve). Past it the page says so and offers ways to narrow the search.
+RANKED_MATCHES = 1000
+SEARCH_TIMEOUT_MS = 3000
 
 
 # ---------------------------------------------------------------- results
@@ -68,6 +72,10 @@ class SearchResult:
     categories: list[CategoryFacet] = field(default_factory=list)
     images: dict[UUID, ProductImage] = field(default_factory=dict)
     shops: list[Tenant] = field(default_factory=list)
+    # More than RANKED_MATCHES matched: the best of the newest RANKED_MATCHES are shown.
+    too_many: bool = False
+    # The database gave up within SEARCH_TIMEOUT_MS: nothing is shown, narrowing helps.
+    timed_out: bool = False
 
     @property
     def products(self) -> list[Product]:
@@ -179,7 +187,11 @@ def _listing(
     per_page: int,
     with_shops: bool,
 ) -> SearchResult:
-    """Facets and total (one query), a page of products with shops, their first images."""
+    """Facets and total (one query), a page of products with shops, their first images.
+
+    A text search first takes its candidates (one more query): the newest
+    ``RANKED_MATCHES`` matches; facets, total and ranking are over those only.
+    """
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
 
@@ -189,9 +201,17 @@ def _listing(
     ).outerjoin(Category, Category.id == Product.category_id)
     rows_query = _visible(sa.select(Product), filters).options(contains_eager(Product.shop))
     relevance: list[sa.ColumnElement] = []
+    too_many = False
     if text is not None:
-        facet_query, _ = text.apply(facet_query)
-        rows_query, relevance = text.apply(rows_query)
+        candidates = _candidates(filters, text)
+        if not candidates:
+            result = _empty(text.query, sort, page, per_page)
+            result.shops = matching_shops(text.query) if with_shops and page == 1 else []
+            return result
+        too_many = len(candidates) > RANKED_MATCHES
+        candidates = candidates[:RANKED_MATCHES]
+        facet_query = _among(facet_query, candidates)
+        rows_query, relevance = text.apply(_among(rows_query, candidates), ranked_only=True)
     facet_rows = db.session.execute(
         facet_query.group_by(Product.category_id, Category.slug, Category.name)
     ).all()
@@ -215,7 +235,37 @@ def _listing(
         categories=categories,
         images=first_images(items),
         shops=shops,
+        too_many=too_many,
     )
+
+
+def _among(statement: sa.Select, candidates: list[tuple[UUID, UUID]]) -> sa.Select:
+    """``statement`` narrowed to the candidates, each found by its primary key.
+
+    PostgreSQL joins a ``VALUES`` list (a row-value ``IN`` of a thousand pairs
+    would be planned as a scan); SQLite, which cannot name VALUES columns, takes the ``IN``.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return statement.where(sa.tuple_(Product.tenant_id, Product.id).in_(candidates))
+    key = Product.__table__.c
+    among = sa.values(
+        sa.column("tenant_id", key.tenant_id.type), sa.column("id", key.id.type), name="candidates"
+    ).data(candidates)
+    return statement.join(
+        among, sa.and_(Product.tenant_id == among.c.tenant_id, Product.id == among.c.id)
+    )
+
+
+def _candidates(filters: _Filters, text: TextMatch) -> list[tuple[UUID, UUID]]:
+    """The keys of the newest ``RANKED_MATCHES`` + 1 matches (the one more tells "too many")."""
+    statement, _ = text.apply(
+        _visible(sa.select(Product.tenant_id, Product.id), filters), ranked_only=False
+    )
+    newest = _sort_order("newest", [])
+    return [
+        tuple(row)
+        for row in db.session.execute(statement.order_by(*newest).limit(RANKED_MATCHES + 1))
+    ]
 
 
 def first_images(products: Iterable[Product]) -> dict[UUID, ProductImage]:
@@ -313,11 +363,23 @@ def search_products(
     )
     match = None
     if text:
-        match = TextMatch(text, terms, db.session.get_bind().dialect.name)
+        match = TextMatch.resolve(text, terms, db.session)
     with all_tenants("mall-wide catalog search"):
-        return _listing(
-            filters, text=match, sort=sort, page=page, per_page=per_page, with_shops=True
-        )
+        if match is None:
+            return _listing(
+                filters, text=None, sort=sort, page=page, per_page=per_page, with_shops=True
+            )
+        try:
+            with db.session.begin_nested(), statement_timeout(db.session, SEARCH_TIMEOUT_MS):
+                return _listing(
+                    filters, text=match, sort=sort, page=page, per_page=per_page, with_shops=True
+                )
+        except sa.exc.OperationalError as error:
+            if not is_query_cancelled(error):
+                raise
+            result = _empty(text, sort, page, per_page)
+            result.timed_out = True
+            return result
 
 
 def shop_products(

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
 
 from mall.catalog.models import Product, Variant
 
@@ -68,6 +70,23 @@ class TextMatch:
     query: str
     terms: list[str]
     dialect: str
+    tsquery_text: str | None = None  # PostgreSQL: the query as ``tsquery`` text (``resolve``)
+
+    @classmethod
+    def resolve(cls, query: str, terms: list[str], session: Session) -> TextMatch:
+        """The match for ``session``'s database (on PostgreSQL, one query builds the tsquery)."""
+        dialect = session.get_bind().dialect.name
+        if dialect != "postgresql":
+            return cls(query, terms, dialect)
+        simple = sa.literal_column("'simple'::regconfig")
+        # The index holds unaccented text, so the query is unaccented too.
+        tsquery = sa.func.websearch_to_tsquery(simple, sa.func.unaccent(query))
+        if not _WEBSEARCH_SYNTAX.search(query):
+            # Plain words: also match the last one as a prefix (as typed so far).
+            prefix = sa.func.unaccent(tsquery_prefix(terms))
+            tsquery = tsquery.op("||")(sa.func.to_tsquery(simple, prefix))
+        text = session.scalar(sa.select(sa.cast(tsquery, sa.Text)))
+        return cls(query, terms, dialect, tsquery_text=text or "")
 
     def _sku_hit(self) -> sa.ColumnElement[bool] | None:
         if not _SKU_LIKE.match(self.query):
@@ -82,22 +101,24 @@ class TextMatch:
             .correlate(Product)
         )
 
-    def apply(self, statement: sa.Select) -> tuple[sa.Select, list[sa.ColumnElement]]:
-        """``statement`` narrowed to matches, and the ORDER BY terms for relevance."""
+    def apply(
+        self, statement: sa.Select, *, ranked_only: bool = False
+    ) -> tuple[sa.Select, list[sa.ColumnElement]]:
+        """``statement`` narrowed to matches, and the ORDER BY terms for relevance.
+
+        ``ranked_only``: the statement is already narrowed to matching candidates
+        (PostgreSQL then only ranks them; SQLite joins the match for its rank).
+        """
         order: list[sa.ColumnElement] = []
         sku_hit = self._sku_hit()
         if sku_hit is not None:
             # Only ranks: a SKU is in the full-text document too, so it already matches.
             order.append(sa.case((sku_hit, 0), else_=1))
         if self.dialect == "postgresql":
-            simple = sa.literal_column("'simple'::regconfig")
-            # The index holds unaccented text, so the query is unaccented too.
-            tsquery = sa.func.websearch_to_tsquery(simple, sa.func.unaccent(self.query))
-            if not _WEBSEARCH_SYNTAX.search(self.query):
-                # Plain words: also match the last one as a prefix (as typed so far).
-                prefix = sa.func.unaccent(tsquery_prefix(self.terms))
-                tsquery = tsquery.op("||")(sa.func.to_tsquery(simple, prefix))
-            statement = statement.where(Product.search_vector.op("@@")(tsquery))
+            # A constant, so the planner estimates the match and uses the GIN index.
+            tsquery = sa.cast(sa.literal(self.tsquery_text or ""), TSQUERY)
+            if not ranked_only:
+                statement = statement.where(Product.search_vector.op("@@")(tsquery))
             order.append(sa.func.ts_rank_cd(Product.search_vector, tsquery).desc())
         else:
             fts = (

@@ -15,11 +15,14 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from flask.typing import ResponseReturnValue
 
 from mall.catalog import media
-from mall.catalog.listing_args import parse_listing_args
+from mall.catalog.listing_args import ListingArgs, parse_listing_args
 from mall.catalog.search import SORT_LABELS, SORTS, category_tree, search_products
+from mall.catalog.search_text import clean_query
 from mall.catalog.sitemap import sitemap_entries, sitemap_size
 from mall.extensions import limiter
 from mall.money import format_money
+from mall.pagecache.pages import cached_page
+from mall.pagecache.versions import LISTINGS, TREE
 from mall.storage import StorageKeyInvalid, storage
 from mall.urls import external_url
 from tenants.resolution import shop_blueprint
@@ -61,31 +64,50 @@ def search() -> ResponseReturnValue:
     args = parse_listing_args(request.args)
     category = (request.args.get("category") or "").strip()[:100] or None
     shop = (request.args.get("shop") or "").strip()[:63] or None
-    result = search_products(
-        request.args.get("q"),
-        category_slug=category,
-        shop_slug=shop,
-        price_min=args.price_min,
-        price_max=args.price_max,
-        in_stock=args.in_stock,
-        sort=args.sort or "relevance",
-        page=args.page,
-        per_page=PER_PAGE,
-    )
-    keep = {**args.query_args(), "q": result.query or None, "category": category, "shop": shop}
-    return render_template(
-        "catalog/public/search.html", result=result, args=args, keep=keep, category=category
+    query = clean_query(request.args.get("q"))
+    listing = args.cache_key() if not (category or shop) else None
+
+    def context() -> dict[str, Any]:
+        result = search_products(
+            query,
+            category_slug=category,
+            shop_slug=shop,
+            price_min=args.price_min,
+            price_max=args.price_max,
+            in_stock=args.in_stock,
+            sort=args.sort or "relevance",
+            page=args.page,
+            per_page=PER_PAGE,
+        )
+        keep = {**args.query_args(), "q": result.query or None, "category": category, "shop": shop}
+        return {"result": result, "args": args, "keep": keep, "category": category}
+
+    return cached_page(
+        "catalog/public/search.html",
+        key=None if listing is None else ("search", query, *listing),
+        versions=(TREE, LISTINGS),
+        context=context,
     )
 
 
 @bp.get("/categories/<slug>")
 def category(slug: str) -> ResponseReturnValue:
     """A category: breadcrumb, sub-categories, products of it and everything below it."""
+    args = parse_listing_args(request.args)
+    listing = args.cache_key()
+    return cached_page(
+        "catalog/public/category.html",
+        key=None if listing is None or len(slug) > 100 else ("category", slug, *listing),
+        versions=(TREE, LISTINGS),
+        context=lambda: _category_page(slug, args),
+    )
+
+
+def _category_page(slug: str, args: ListingArgs) -> dict[str, Any]:
     tree = category_tree()
     current = tree.by_slug.get(slug)
     if current is None:
         abort(404)
-    args = parse_listing_args(request.args)
     result = search_products(
         None,
         category_slug=slug,
@@ -97,15 +119,14 @@ def category(slug: str) -> ResponseReturnValue:
         per_page=PER_PAGE,
         tree=tree,
     )
-    return render_template(
-        "catalog/public/category.html",
-        category=current,
-        ancestors=tree.ancestors(current),
-        children=tree.children(current),
-        result=result,
-        args=args,
-        keep={**args.query_args(), "slug": slug},
-    )
+    return {
+        "category": current,
+        "ancestors": tree.ancestors(current),
+        "children": tree.children(current),
+        "result": result,
+        "args": args,
+        "keep": {**args.query_args(), "slug": slug},
+    }
 
 
 @bp.get("/sitemap.xml")

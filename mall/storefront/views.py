@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from flask import abort, current_app, g, render_template, request
+from flask import abort, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from mall.catalog.listing_args import parse_listing_args
@@ -13,6 +12,8 @@ from mall.catalog.models import Product, Variant
 from mall.catalog.search import shop_products
 from mall.catalog.views import public_url
 from mall.money import currency, to_decimal_text
+from mall.pagecache.pages import cached_page
+from mall.pagecache.versions import TREE, shop_version
 from mall.storefront.services import (
     option_choice,
     plain_text,
@@ -30,31 +31,50 @@ PER_PAGE = 24
 def shop_home() -> ResponseReturnValue:
     """The shop's front page: logo, description, policies and its products."""
     args = parse_listing_args(request.args)
-    result = shop_products(
-        sort=args.sort or "newest",
-        page=args.page,
-        per_page=PER_PAGE,
-        price_min=args.price_min,
-        price_max=args.price_max,
-        in_stock=args.in_stock,
-    )
-    return render_template(
+
+    def context() -> dict[str, Any]:
+        result = shop_products(
+            sort=args.sort or "newest",
+            page=args.page,
+            per_page=PER_PAGE,
+            price_min=args.price_min,
+            price_max=args.price_max,
+            in_stock=args.in_stock,
+        )
+        return {"shop": g.shop, "result": result, "args": args}
+
+    listing = args.cache_key()
+    return cached_page(
         "storefront/shop_home.html",
-        shop=g.shop,
-        result=result,
-        args=args,
+        key=None if listing is None else ("shop", g.shop.id, *listing),
+        versions=(TREE, shop_version(g.shop.id)),
+        context=context,
     )
 
 
 @bp.get("/products/<product_slug>")
 def product(product_slug: str) -> ResponseReturnValue:
-    """A product: gallery, variant picker, price, stock and an add-to-cart form (4 queries)."""
+    """A product: gallery, variant picker, price, stock and an add-to-cart form.
+
+    From the page cache when it holds the product's current version (no query);
+    else 3 queries. ``?variant=<id>`` pages are rendered each time.
+    """
+    wanted = request.args.get("variant")
+    return cached_page(
+        "storefront/product.html",
+        key=None if wanted else ("product", g.shop.id, product_slug),
+        versions=(TREE, shop_version(g.shop.id)),
+        context=lambda: _product_page(product_slug, wanted),
+    )
+
+
+def _product_page(product_slug: str, wanted: str | None) -> dict[str, Any]:
     item = published_product(product_slug)
     if item is None:
         abort(404)
     variants = list(item.variants)
     images = list(item.images)
-    selected = _selected_variant(variants, request.args.get("variant"))
+    selected = _selected_variant(variants, wanted)
     canonical = public_url("storefront.product", shop=g.shop.slug, product_slug=item.slug)
     image_urls = []
     if "catalog_media.media" in current_app.view_functions:
@@ -62,21 +82,19 @@ def product(product_slug: str) -> ResponseReturnValue:
             public_url("catalog_media.media", shop=g.shop.slug, key=image.storage_key)
             for image in images
         ]
-    return render_template(
-        "storefront/product.html",
-        shop=g.shop,
-        product=item,
-        variants=[(v, option_choice(v, item), stock_state(v)) for v in variants],
-        any_buyable=any(stock_state(v).buyable for v in variants),
-        selected=selected,
-        selected_state=stock_state(selected) if selected else None,
-        images=images,
-        canonical=canonical,
-        og_image=image_urls[0] if image_urls else None,
-        description=plain_text(item.description_html, limit=300),
-        nonce=secrets.token_hex(8),
-        structured_data=_json_ld(item, selected, canonical, image_urls),
-    )
+    return {
+        "shop": g.shop,
+        "product": item,
+        "variants": [(v, option_choice(v, item), stock_state(v)) for v in variants],
+        "any_buyable": any(stock_state(v).buyable for v in variants),
+        "selected": selected,
+        "selected_state": stock_state(selected) if selected else None,
+        "images": images,
+        "canonical": canonical,
+        "og_image": image_urls[0] if image_urls else None,
+        "description": plain_text(item.description_html, limit=300),
+        "structured_data": _json_ld(item, selected, canonical, image_urls),
+    }
 
 
 def _selected_variant(variants: list[Variant], wanted: str | None) -> Variant | None:
