@@ -4,10 +4,11 @@ Both stores hold the same two things:
 
 - **version counters** (``tree``, ``listings``, ``shop:<id>``), bumped after a
   commit that changed what a public page shows (``mall.pagecache.versions``);
-- **fragments**: rendered parts of public pages under a key that includes
-  those versions, so a write never has to find and delete them: the next
-  request asks for a key that does not exist yet. Fragments expire after
-  ``PAGE_CACHE_TTL`` seconds, which also bounds the memory a store can hold.
+- **fragments**: rendered parts of public pages, each stored with the versions
+  it was rendered at, so a write never has to find and delete them: ``lookup``
+  fetches a fragment and the current versions in one round trip, and one at
+  old versions is rendered again. Fragments expire after ``PAGE_CACHE_TTL``
+  seconds, which also bounds the memory a store can hold.
 
 Redis (``PAGE_CACHE_URL``, by default ``MALL_REDIS_URL``) is shared by every
 worker; the in-process store serves development and single-process use (a
@@ -33,8 +34,6 @@ PREFIX = "mall:page:"
 class Store(Protocol):
     """What the page cache needs from a store."""
 
-    def versions(self, names: Sequence[str]) -> list[int]: ...
-
     def lookup(self, names: Sequence[str], key: str) -> tuple[list[int], bytes | None]: ...
 
     def bump(self, names: Iterable[str]) -> None: ...
@@ -55,10 +54,6 @@ class MemoryStore:
         self._fragments: cachetools.TTLCache[str, bytes] = cachetools.TTLCache(max_items, ttl)
         self._versions: dict[str, int] = {}
         self._lock = threading.Lock()
-
-    def versions(self, names: Sequence[str]) -> list[int]:
-        with self._lock:
-            return [self._versions.get(name, 0) for name in names]
 
     def bump(self, names: Iterable[str]) -> None:
         with self._lock:
@@ -99,21 +94,15 @@ class RedisStore:
         self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._ttl = ttl
 
-    def versions(self, names: Sequence[str]) -> list[int]:
-        return self.lookup(names, None)[0]
-
-    def lookup(self, names: Sequence[str], key: str | None) -> tuple[list[int], bytes | None]:
+    def lookup(self, names: Sequence[str], key: str) -> tuple[list[int], bytes | None]:
         """The versions of ``names`` and the fragment at ``key``, in one round trip."""
         keys = [PREFIX + "v:" + name for name in names]
-        if key is not None:
-            keys.append(PREFIX + "f:" + key)
         try:
-            found = self._redis.mget(keys)
+            found = self._redis.mget([*keys, PREFIX + "f:" + key])
         except RedisError:
             log.warning("page cache: Redis did not answer; rendering without the cache")
             raise StoreUnavailable from None
-        versions = [int(value or 0) for value in found[: len(names)]]
-        return versions, (found[-1] if key is not None else None)
+        return [int(value or 0) for value in found[:-1]], found[-1]
 
     def bump(self, names: Iterable[str]) -> None:
         names = list(names)
