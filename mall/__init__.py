@@ -24,7 +24,12 @@ DOMAINS: tuple[str, ...] = (
     "mall.shops",
     "mall.console",
     "mall.catalog",
+    "mall.coupons",
+    "mall.pricing",
     "mall.cart",
+    "mall.orders",
+    "mall.payments",
+    "mall.checkout",
     "mall.demo",
 )
 

@@ -13,7 +13,9 @@ and the most a cart holds (50 lines of 99) is under 5 * 10**16: far inside
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
 
 import sqlalchemy as sa
 from babel.numbers import format_currency, get_currency_precision
@@ -94,3 +96,49 @@ def check_amount(minor: int, *, code: str | None = None) -> str | None:
     if minor < 0:
         return "Enter an amount of zero or more."
     return too_much(code) if minor > max_minor(code) else None
+
+
+class Party(StrEnum):
+    """Who funds a discount or collects a tax: the shop that sold, or the platform."""
+
+    SHOP = "shop"
+    PLATFORM = "platform"
+
+
+def apply_rate(amount: int, rate_bp: int) -> int:
+    """``amount`` times a rate in basis points, half-up (``apply_rate(333, 1000) == 33``)."""
+    return int((Decimal(amount) * rate_bp / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def included_part(gross: int, rate_bp: int) -> int:
+    """The tax inside a tax-inclusive ``gross`` at ``rate_bp``, rounded half-up."""
+    if rate_bp <= 0:
+        return 0
+    tax = Decimal(gross) * rate_bp / (10_000 + rate_bp)
+    return int(tax.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` by largest remainder: parts sum to ``total``.
+
+    Every part is floor(total * weight / sum) plus at most one unit; the units left
+    over go to the largest remainders (ties to the earlier weight). With all weights
+    zero the total is split evenly the same way. ``total`` may be negative.
+    """
+    if not weights:
+        if total:
+            raise ValueError("cannot allocate a non-zero total over nothing")
+        return []
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    sign = -1 if total < 0 else 1
+    whole = abs(total)
+    if sum(weights) == 0:
+        weights = [1] * len(weights)
+    base = sum(weights)
+    parts = [whole * weight // base for weight in weights]
+    remainders = [whole * weight % base for weight in weights]
+    left = whole - sum(parts)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        parts[index] += 1
+    return [sign * part for part in parts]

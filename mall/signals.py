@@ -15,3 +15,29 @@ shop_renamed = _signals.signal("shop-renamed")
 
 # sender: the Category whose name changed (the catalog reindexes its products in every shop).
 category_renamed = _signals.signal("category-renamed")
+
+# ---------------------------------------------------------------- cart, checkout, orders, payments
+# Senders and keyword arguments are ids and plain values (never personal data).
+
+# sender: the User who just signed in; ``cart_token``: the visitor's guest cart token or None.
+# The cart merges the guest cart into the account's cart.
+user_signed_in = _signals.signal("user-signed-in")
+
+# sender: the payments domain; ``checkout_id``: the checkout whose payment succeeded
+# (Stripe/test: the whole checkout). The checkout completes (exactly once, whatever the path).
+payment_succeeded = _signals.signal("payment-succeeded")
+# sender: the payments domain; ``checkout_id``: the payment failed or its session expired.
+payment_failed = _signals.signal("payment-failed")
+payment_expired = _signals.signal("payment-expired")
+# sender: the payments domain; ``checkout_id``, ``amount``, ``provider_ref``: a refund
+# made at the provider (from Mall or from the provider's dashboard).
+payment_refunded = _signals.signal("payment-refunded")
+# sender: the payments domain; ``checkout_id``, ``amount``, ``provider_ref``: a dispute opened.
+payment_disputed = _signals.signal("payment-disputed")
+
+# sender: the Order (in its shop's context) that became paid.
+order_paid = _signals.signal("order-paid")
+# sender: the Order that was cancelled (before fulfilment); stock has been returned.
+order_cancelled = _signals.signal("order-cancelled")
+# sender: the Checkout that expired unpaid; its orders were cancelled and holds released.
+checkout_expired = _signals.signal("checkout-expired")

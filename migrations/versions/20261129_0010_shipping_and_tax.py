@@ -1,0 +1,25 @@
+"""shipping methods and tax rates
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-29 14:00:00
+
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import tenants.rls  # noqa: F401  (op.enable_tenant_rls)
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
