@@ -28,6 +28,16 @@ def default_instance_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("MALL_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
 
 
+def whole_setting(env: Mapping[str, str], name: str, default: int, *, least: int = 1) -> int:
+    """A whole-number setting from ``env``; a bad or too small value names the variable."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isascii() or not raw.strip().isdigit() or int(raw) < least:
+        raise ConfigError(f"{name} must be a whole number of at least {least}, not {raw!r}.")
+    return int(raw)
+
+
 class Config:
     """Settings shared by every environment, read from ``environ``."""
 
@@ -71,6 +81,19 @@ class Config:
         self.CURRENCY = (env.get("MALL_CURRENCY") or "USD").upper()
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
+        # Another Stripe-compatible API (tests: a local stub); None means Stripe's own.
+        self.STRIPE_API_BASE = env.get("MALL_STRIPE_API_BASE") or None
+        # Offline card details not processed within this many hours are deleted (order cancelled).
+        self.OFFLINE_CARD_DEADLINE_HOURS = whole_setting(
+            env, "MALL_OFFLINE_CARD_DEADLINE_HOURS", 72
+        )
+        # Carts unused this long are deleted (guests' and accounts').
+        self.CART_IDLE_DAYS = whole_setting(env, "MALL_CART_IDLE_DAYS", 30)
+        # Stock is held this long for an unpaid card checkout (at least 30: a Stripe
+        # Checkout Session lives at least 30 minutes, and the hold must outlive it).
+        self.CHECKOUT_HOLD_MINUTES = whole_setting(env, "MALL_CHECKOUT_HOLD_MINUTES", 60, least=30)
+        # ... and this long for a bank transfer or an offline card the shop charges later.
+        self.MANUAL_PAYMENT_HOLD_DAYS = whole_setting(env, "MALL_MANUAL_PAYMENT_HOLD_DAYS", 7)
         self.SMTP_URL = env.get("SMTP_URL") or None
         self.PUBLIC_URL = (env.get("MALL_PUBLIC_URL") or "").rstrip("/") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, DevelopmentConfig, ProductionConfig, load_config
+from config import Config, ConfigError, DevelopmentConfig, ProductionConfig, load_config
 from mall import create_app
 
 PRODUCTION = {
@@ -83,3 +83,15 @@ def test_development_takes_the_environment_first(tmp_path):
     assert config.CURRENCY == "EUR"
     assert config.REDIS_URL == "redis://x"
     assert config.RATELIMIT_STORAGE_URI == "redis://x"
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "10.5", "²", "29"])
+def test_a_bad_whole_number_setting_names_the_variable(value):
+    with pytest.raises(ConfigError, match="MALL_CHECKOUT_HOLD_MINUTES"):
+        Config({"MALL_CHECKOUT_HOLD_MINUTES": value})
+
+
+def test_holds_and_idle_times_have_defaults_and_read_the_environment():
+    config = Config({"MALL_CHECKOUT_HOLD_MINUTES": "45", "MALL_CART_IDLE_DAYS": "10"})
+    assert (config.CHECKOUT_HOLD_MINUTES, config.CART_IDLE_DAYS) == (45, 10)
+    assert (Config({}).MANUAL_PAYMENT_HOLD_DAYS, Config({}).OFFLINE_CARD_DEADLINE_HOURS) == (7, 72)

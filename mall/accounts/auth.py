@@ -19,8 +19,8 @@ from flask_login.utils import decode_cookie
 
 from mall.accounts.models import User
 from mall.accounts.sessions import load_session_user
-from mall.cart.services import CART_KEY, NONCES_KEY
 from mall.extensions import login_manager
+from mall.signals import user_signed_in
 
 __all__ = [
     "begin_browser_session",
@@ -32,10 +32,10 @@ __all__ = [
     "verified_required",
 ]
 
-# What the Flask session holds for the visitor rather than for the sign-in: kept when
-# the session is renewed at sign-in and cleared at sign-out. (The cart's keys; better
-# named by the cart itself, e.g. ``mall.cart.services.SESSION_KEYS``.)
-VISITOR_KEYS = (CART_KEY, NONCES_KEY)
+# The guest cart's token in the Flask session (``mall.cart`` keeps it under this key):
+# read before the session is renewed at sign-in and handed to ``user_signed_in``, which
+# the cart answers by merging that cart into the account's.
+CART_TOKEN_KEY = "cart_token"  # noqa: S105  (a session key's name, not a secret)
 # Flask-Login's instruction to delete the remember cookie, set by ``logout_user``.
 REMEMBER_INSTRUCTION = "_remember"
 # What Flask-Login's session protection stored: a SHA-512 of the IP address and user agent.
@@ -81,17 +81,21 @@ def _renew(keep: tuple[str, ...]) -> None:
 
 def begin_browser_session(user: User, *, remember: bool) -> None:
     """Sign this browser in as ``user`` (whose device session is started): a fresh session
-    (nothing planted before survives) that keeps the visitor's cart."""
-    _renew(VISITOR_KEYS)
+    (nothing planted before survives); the guest cart joins the account's cart."""
+    cart_token = session.get(CART_TOKEN_KEY)
+    _renew(())
     login_user(user, remember=remember)
     session.pop(PROTECTION_HASH, None)
+    # Subscribers write (the cart merges): the caller commits after this.
+    user_signed_in.send(user, cart_token=cart_token if isinstance(cart_token, str) else None)
 
 
 def end_browser_session() -> None:
-    """Sign this browser out: a fresh session that keeps the cart, and the remember
-    cookie deleted. (End the session on the server first: ``services.sign_out``.)"""
+    """Sign this browser out: a fresh session (the account's cart stays with the account;
+    the browser starts an empty guest cart), and the remember cookie deleted. (End the
+    session on the server first: ``services.sign_out``.)"""
     logout_user()
-    _renew((*VISITOR_KEYS, REMEMBER_INSTRUCTION))
+    _renew((REMEMBER_INSTRUCTION,))
 
 
 def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -99,3 +99,18 @@ class LoginEvent(PlatformModel, db.Model):
     ip_address = EncryptedField("ip_ct")
 
     __table_args__ = (sa.Index("ix_login_events_user_id_created_at", "user_id", "created_at"),)
+
+
+class SavedAddress(PlatformModel, Timestamped, db.Model):
+    """An address a customer kept for later checkouts (sealed under the platform's key)."""
+
+    __tablename__ = "saved_addresses"
+
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    address_ct: Mapped[bytes] = mapped_column("address", sa.LargeBinary)
+    # A digest of the address, so saving the same address twice keeps one row.
+    fingerprint: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+
+    address_json = EncryptedField("address_ct", index="fingerprint")
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "fingerprint"),)

@@ -121,8 +121,9 @@ def login() -> ResponseReturnValue:
         elif not user.is_verified:
             return render_template("accounts/check_inbox.html", reason="unverified"), 403
         else:
-            # A fresh session (and CSRF token) at sign-in; the cart comes along.
+            # A fresh session (and CSRF token) at sign-in; the guest cart joins the account's.
             begin_browser_session(user, remember=remember)
+            db.session.commit()
             return redirect(_safe_next(url_for("accounts.account")))
     status = 400 if form.errors and not g.get("login_failed") else 200
     return render_template("accounts/login.html", form=form), status
@@ -255,7 +256,8 @@ def change_password() -> ResponseReturnValue:
         form.password.errors.append(str(error))
         return _account_page_with(password_form=form)
     db.session.commit()
-    # This device's session continues (a fresh Flask session for it, the cart kept).
+    # This device's session continues (a fresh Flask session for it; the cart is the account's).
     begin_browser_session(current_user._get_current_object(), remember=False)
+    db.session.commit()
     flash("Your password is changed. Other devices are signed out.", "success")
     return redirect(url_for("accounts.account"))

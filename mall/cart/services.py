@@ -1,45 +1,99 @@
-"""The cart: variants from any shop, kept in the Flask session as ``{variant id: quantity}``.
+"""The cart's services: find or start the visitor's cart, add and change lines, merge a
+guest cart into the account's at sign-in, the ship-to country, shipping choice and
+coupon codes, and the expiry of idle carts.
 
-Only ids and quantities are stored (no personal data, no prices: those are read
-fresh on every view). A variant is accepted only while its product is
-published and its shop active; lines that stop qualifying drop out of the cart
-when it is next shown.
+A guest's browser holds a random token in the Flask session; the database keeps only
+its SHA-256 (``carts.token_digest``), like device sessions. A signed-in customer's cart
+is found by the account (``carts.user_id``), so every device shows the same cart. The
+session also keeps the number of items, for the header's badge without a query.
 
-A line never holds more than can be sold: adding refuses a variant that is out of
-stock, and showing the cart lowers a line to what is left (the line says so, once).
+Adding is idempotent per rendered form: the product page puts a random ``nonce`` in
+the form and the cart keeps the last ``NONCES_KEPT`` it has seen (with the variant),
+so a double click or a re-sent form adds once. Changes lock the cart's row first
+(PostgreSQL), so two requests of one cart take turns.
 
-Adding is idempotent per rendered form: the product page puts a random
-``nonce`` in the form and the cart remembers the last ``NONCES_KEPT`` nonces it
-has seen (with the variant), so a double click or a re-submitted form adds once.
+Like every service, these flush and never commit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from babel import Locale
+from flask import current_app, session
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
-from mall.catalog.models import Product, ProductImage, ProductStatus, Variant, option_label
-from mall.catalog.search import first_images
+from mall.accounts.auth import CART_TOKEN_KEY
+from mall.accounts.models import User
+from mall.cart.contents import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    CartContents,
+    CartError,
+    ContentLine,
+    Found,
+    ShopLines,
+    cart_contents,
+    find_variants,
+    is_on_sale,
+    priced_cart,
+    quote_lines,
+    sellable,
+    shipping_choice,
+)
+from mall.cart.models import Cart, CartLine
+from mall.catalog.models import Variant
+from mall.db import utcnow
 from mall.extensions import db
 from mall.numbers import NumberError, parse_whole
-from mall.storefront.services import StockState, stock_state
-from tenants.context import all_tenants
-from tenants.models import Tenant, TenantStatus
 
-CART_KEY = "cart"
-NONCES_KEY = "cart_nonces"
-MAX_LINES = 50
-MAX_QUANTITY = 99
+__all__ = [
+    "MAX_LINES",
+    "MAX_QUANTITY",
+    "AddOutcome",
+    "Cart",
+    "CartContents",
+    "CartError",
+    "CartLine",
+    "ContentLine",
+    "Found",
+    "ShopLines",
+    "add_line",
+    "cart_contents",
+    "clear_lines",
+    "current_cart",
+    "expire_idle_carts",
+    "find_cart",
+    "find_variants",
+    "merge_guest_cart",
+    "priced_cart",
+    "quote_lines",
+    "sellable",
+    "set_country",
+    "set_coupon_codes",
+    "set_quantity",
+    "set_shipping_choice",
+    "shipping_choice",
+]
+
+TOKEN_KEY = CART_TOKEN_KEY  # the Flask session's key for a guest cart's token
+COUNT_KEY = "cart_items"  # and for the number of items (the header's badge)
+SESSION_KEYS = (TOKEN_KEY, COUNT_KEY)
 NONCES_KEPT = 20
+MAX_COUPONS = 5
+DEFAULT_IDLE_DAYS = 30
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_COUPON = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 
 
 class AddOutcome(StrEnum):
@@ -49,14 +103,20 @@ class AddOutcome(StrEnum):
     OUT_OF_STOCK = "out_of_stock"  # none of it can be sold now: nothing changed
 
 
-def parse_variant_id(raw: Any) -> UUID | None:
-    """A variant id from a form, or None when it is not a UUID."""
+# ---------------------------------------------------------------- input
+
+
+def parse_id(raw: Any) -> UUID | None:
+    """An id (variant, shop, shipping method) from a form, or None when it is not a UUID."""
     if not isinstance(raw, str) or len(raw) > 64:
         return None
     try:
         return UUID(raw.strip())
     except ValueError:
         return None
+
+
+parse_variant_id = parse_id
 
 
 def parse_quantity(raw: Any, *, allow_zero: bool = False) -> int | None:
@@ -69,214 +129,301 @@ def parse_quantity(raw: Any, *, allow_zero: bool = False) -> int | None:
         return None
 
 
-def read_cart(session: MutableMapping[str, Any]) -> dict[str, int]:
-    """The cart in the session (``{variant id hex: quantity}``), ignoring anything malformed."""
-    raw = session.get(CART_KEY)
-    if not isinstance(raw, dict):
-        return {}
-    cart: dict[str, int] = {}
-    for key, quantity in raw.items():
-        if (
-            isinstance(key, str)
-            and _HEX_ID.match(key)
-            and isinstance(quantity, int)
-            and not isinstance(quantity, bool)
-            and 1 <= quantity <= MAX_QUANTITY
-        ):
-            cart[key] = quantity
-        if len(cart) >= MAX_LINES:
-            break
+def countries() -> list[tuple[str, str]]:
+    """``(code, name)`` of every country one can ship to, by name (English names)."""
+    territories = Locale("en").territories
+    return sorted(
+        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
+        key=lambda pair: pair[1],
+    )
+
+
+# ---------------------------------------------------------------- finding the cart
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def find_cart(token: str | None, user_id: UUID | None) -> Cart | None:
+    """The account's cart when ``user_id`` is given, else the guest cart of ``token``."""
+    if user_id is not None:
+        return db.session.scalar(sa.select(Cart).where(Cart.user_id == user_id))
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        return None
+    return db.session.scalar(sa.select(Cart).where(Cart.token_digest == _digest(token)))
+
+
+def _signed_in_id() -> UUID | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+def current_cart(*, create: bool) -> Cart | None:
+    """The visitor's cart: the signed-in customer's, else the guest cart whose token the
+    Flask session holds. With ``create``, one is started when there is none."""
+    user_id = _signed_in_id()
+    token = session.get(TOKEN_KEY) if user_id is None else None
+    cart = find_cart(token, user_id)
+    if cart is not None or not create:
+        return cart
+    if user_id is not None:
+        return account_cart(user_id)
+    token = secrets.token_urlsafe(32)
+    cart = Cart(token_digest=_digest(token))
+    db.session.add(cart)
+    db.session.flush()
+    session[TOKEN_KEY] = token
     return cart
 
 
-def write_cart(session: MutableMapping[str, Any], cart: dict[str, int]) -> None:
-    if cart:
-        session[CART_KEY] = cart
+def account_cart(user_id: UUID) -> Cart:
+    """The account's cart, started if it has none (two devices may race: one row wins)."""
+    cart = db.session.scalar(sa.select(Cart).where(Cart.user_id == user_id))
+    if cart is not None:
+        return cart
+    try:
+        with db.session.begin_nested():
+            cart = Cart(user_id=user_id)
+            db.session.add(cart)
+    except IntegrityError:
+        cart = db.session.scalars(sa.select(Cart).where(Cart.user_id == user_id)).one()
+    return cart
+
+
+def remember_count(count: int, store: MutableMapping[str, Any] | None = None) -> None:
+    """Keep the cart's number of items in the Flask session, for the header's badge."""
+    store = session if store is None else store
+    if count > 0:
+        store[COUNT_KEY] = count
     else:
-        session.pop(CART_KEY, None)
+        store.pop(COUNT_KEY, None)
 
 
-def item_count(session: MutableMapping[str, Any]) -> int:
-    """How many items the cart holds, all quantities added up (for the header; no query)."""
-    return sum(read_cart(session).values())
+def item_count(store: MutableMapping[str, Any] | None = None) -> int:
+    """The header's number of items (no query: the session keeps it)."""
+    store = session if store is None else store
+    count = store.get(COUNT_KEY)
+    if isinstance(count, int) and not isinstance(count, bool) and 0 < count <= 10**6:
+        return count
+    return 0
 
 
-def sellable(variant: Variant) -> int:
-    """How many of ``variant`` one cart line may hold now (what is on hand, at most 99)."""
-    if not variant.track_stock or variant.allow_backorder:
-        return MAX_QUANTITY
-    return max(0, min(MAX_QUANTITY, variant.stock_quantity))
+def line_count(cart: Cart) -> int:
+    """Every item in the cart, quantities added up (as stored)."""
+    return sum(line.quantity for line in cart.lines)
 
 
-@dataclass
-class Found:
-    """Variants found by id (with product and shop), and the first image of their products."""
-
-    variants: dict[UUID, Variant] = field(default_factory=dict)
-    thumbnails: dict[UUID, ProductImage] = field(default_factory=dict)  # by product id
+def _lock(cart: Cart) -> None:
+    """Reload the cart's row locked (PostgreSQL): changes to one cart take turns."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.refresh(cart, with_for_update=True)
 
 
-def buyable_variants(ids: Iterable[UUID], *, thumbnails: bool = False) -> Found:
-    """Variants among ``ids`` of published products of active shops, with product and shop.
-
-    One query across every shop (a cart mixes shops), and one more for the first image
-    of each of their products when ``thumbnails`` is asked for.
-    """
-    wanted = sorted(set(ids))
-    if not wanted:
-        return Found()
-    with all_tenants("cart: variants the visitor chose, from any shop, and their pictures"):
-        rows = db.session.scalars(
-            sa.select(Variant)
-            .join(Variant.product)
-            .join(Product.shop)
-            .where(
-                Variant.id.in_(wanted),
-                Product.status == ProductStatus.PUBLISHED,
-                Tenant.status == TenantStatus.ACTIVE,
-            )
-            .options(contains_eager(Variant.product).contains_eager(Product.shop))
-        ).unique()
-        variants = {variant.id: variant for variant in rows}
-        images = first_images({v.product for v in variants.values()}) if thumbnails else {}
-    return Found(variants, images)
+# ---------------------------------------------------------------- changing lines
 
 
-def add_line(
-    session: MutableMapping[str, Any], variant: Variant, quantity: int, *, nonce: str | None
-) -> AddOutcome:
+def _line(cart: Cart, variant_id: UUID) -> CartLine | None:
+    return next((line for line in cart.lines if line.variant_id == variant_id), None)
+
+
+def add_line(cart: Cart, variant: Variant, quantity: int, *, nonce: str | None) -> AddOutcome:
     """Add ``quantity`` of ``variant`` (merged with a line already there, capped at 99).
 
-    A variant that cannot be sold now is refused (``OUT_OF_STOCK``); a line above what is
-    on hand is lowered when the cart is shown (``cart_contents``), which says so on the line.
+    A variant that cannot be sold now is refused (``OUT_OF_STOCK``); a line above what
+    is on hand is lowered when the cart is shown (``cart_contents``), which says so.
+    The form's ``nonce`` makes a second submission of the same form a ``DUPLICATE``.
     """
-    token = None
+    _lock(cart)
+    seen = [n for n in (cart.add_nonces or []) if isinstance(n, str)]
+    mark = None
     if isinstance(nonce, str) and _NONCE.match(nonce):
-        token = f"{nonce}:{variant.id.hex[-12:]}"
-        seen = session.get(NONCES_KEY)
-        if isinstance(seen, list) and token in seen:
+        mark = f"{nonce}:{variant.id.hex[-12:]}"
+        if mark in seen:
             return AddOutcome.DUPLICATE
-    if sellable(variant) == 0:
+    if sellable(variant) == 0 or not is_on_sale(variant):
         return AddOutcome.OUT_OF_STOCK
-    cart = read_cart(session)
-    key = variant.id.hex
-    if key not in cart and len(cart) >= MAX_LINES:
-        return AddOutcome.FULL
-    cart[key] = min(MAX_QUANTITY, cart.get(key, 0) + quantity)
-    write_cart(session, cart)
-    if token is not None:
-        seen = session.get(NONCES_KEY)
-        seen = [t for t in seen if isinstance(t, str)] if isinstance(seen, list) else []
-        session[NONCES_KEY] = [*seen, token][-NONCES_KEPT:]
+    line = _line(cart, variant.id)
+    if line is None:
+        if len(cart.lines) >= MAX_LINES:
+            return AddOutcome.FULL
+        cart.lines.append(
+            CartLine(
+                tenant_id=variant.tenant_id,
+                variant_id=variant.id,
+                quantity=min(MAX_QUANTITY, quantity),
+                seen_unit_price=variant.price,
+            )
+        )
+    else:
+        line.quantity = min(MAX_QUANTITY, line.quantity + quantity)
+        line.seen_unit_price = variant.price  # the customer just saw it on the product page
+    if mark is not None:
+        cart.add_nonces = [*seen, mark][-NONCES_KEPT:]
+    cart.touch()
+    db.session.flush()
     return AddOutcome.ADDED
 
 
-def set_quantity(session: MutableMapping[str, Any], variant_id: UUID, quantity: int) -> bool:
-    """Change a line's quantity (0 removes it); False when the line is not in the cart."""
-    cart = read_cart(session)
-    key = variant_id.hex
-    if key not in cart:
+def set_quantity(cart: Cart, variant_id: UUID, quantity: int) -> bool:
+    """Change a line's quantity (0 removes it); False when the line is not in the cart.
+
+    Setting the same quantity twice changes nothing the second time.
+    """
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise CartError(f"Choose a quantity from 0 to {MAX_QUANTITY}.")
+    _lock(cart)
+    line = _line(cart, variant_id)
+    if line is None:
         return False
-    if quantity <= 0:
-        del cart[key]
+    if quantity == 0:
+        cart.lines.remove(line)
     else:
-        cart[key] = min(quantity, MAX_QUANTITY)
-    write_cart(session, cart)
+        line.quantity = quantity
+    cart.touch()
+    db.session.flush()
     return True
 
 
-# ---------------------------------------------------------------- showing the cart
+def clear_lines(cart: Cart, variant_ids: Iterable[UUID]) -> int:
+    """Take these variants out of the cart (checkout removes what was ordered); how many."""
+    wanted = set(variant_ids)
+    gone = [line for line in cart.lines if line.variant_id in wanted]
+    for line in gone:
+        cart.lines.remove(line)
+    if gone:
+        cart.touch()
+    db.session.flush()
+    return len(gone)
 
 
-@dataclass
-class CartLine:
-    variant: Variant
-    quantity: int
-    options: str
-    thumbnail: ProductImage | None = None
-    asked: int | None = None  # the quantity asked for, when it was lowered to what is left
+def merge_guest_cart(guest: Cart | None, *, into_user: User) -> Cart | None:
+    """At sign-in: the guest cart's lines join the account's cart and the guest cart goes.
 
-    @property
-    def product(self) -> Product:
-        return self.variant.product
-
-    @property
-    def unit_price(self) -> int:
-        return self.variant.price
-
-    @property
-    def total(self) -> int:
-        return self.variant.price * self.quantity
-
-    @property
-    def stock(self) -> StockState:
-        return stock_state(self.variant)
-
-    @property
-    def most(self) -> int:
-        """The most this line may hold now."""
-        return sellable(self.variant)
-
-
-@dataclass
-class ShopLines:
-    shop: Tenant
-    lines: list[CartLine] = field(default_factory=list)
-
-    @property
-    def subtotal(self) -> int:
-        return sum(line.total for line in self.lines)
-
-
-@dataclass
-class CartContents:
-    shops: list[ShopLines]
-    dropped: int = 0  # lines removed because their product or shop is no longer on sale
-    sold_out: list[str] = field(default_factory=list)  # lines removed: none left ("Mug (Size: S)")
-
-    @property
-    def total(self) -> int:
-        return sum(group.subtotal for group in self.shops)
-
-    @property
-    def quantity(self) -> int:
-        return sum(line.quantity for group in self.shops for line in group.lines)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.shops
-
-
-def cart_contents(session: MutableMapping[str, Any]) -> CartContents:
-    """The cart's lines grouped by shop, each with its product's first picture (two queries).
-
-    Lines no longer on sale are dropped, and so are lines sold out since they were added;
-    a line holding more than is left is lowered to what is left and says so (``asked``).
+    Quantities of a variant in both are added, capped by what can be sold now; the
+    account keeps its country unless it had none, coupon codes are joined (at most 5),
+    the guest's shipping choices win (they are the newest). An account without a cart
+    takes the guest cart over as it is. Returns the account's cart (None: neither has one).
     """
-    cart = read_cart(session)
-    found = buyable_variants((UUID(hex=key) for key in cart), thumbnails=True)
-    groups: dict[UUID, ShopLines] = {}
-    kept: dict[str, int] = {}
-    gone = 0
-    sold_out: list[str] = []
-    for key, quantity in cart.items():
-        variant = found.variants.get(UUID(hex=key))
-        if variant is None:
-            gone += 1
-            continue
-        title, options = variant.product.title, option_label(variant, variant.product)
-        most = sellable(variant)
-        if most == 0:
-            sold_out.append(f"{title} ({options})" if options else title)
-            continue
-        kept[key] = min(quantity, most)
-        line = CartLine(variant, kept[key], options, found.thumbnails.get(variant.product_id))
-        line.asked = quantity if quantity > most else None
-        shop = variant.product.shop
-        groups.setdefault(shop.id, ShopLines(shop)).lines.append(line)
-    if kept != (session.get(CART_KEY) or {}):
-        write_cart(session, kept)
-    shops = sorted(groups.values(), key=lambda g: g.shop.name.lower())
-    for group in shops:
-        group.lines.sort(key=lambda line: (line.product.title.lower(), line.variant.position))
-    return CartContents(shops=shops, dropped=gone, sold_out=sold_out)
+    if guest is None or guest.user_id is not None:
+        return find_cart(None, into_user.id)
+    account = find_cart(None, into_user.id)
+    if account is None:
+        guest.user_id = into_user.id
+        guest.token_digest = None
+        guest.touch()
+        db.session.flush()
+        return guest
+    _lock(account)
+    found = find_variants(line.variant_id for line in guest.lines)
+    for line in guest.lines:
+        mine = _line(account, line.variant_id)
+        variant = found.variants.get(line.variant_id)
+        cap = sellable(variant) if variant is not None else MAX_QUANTITY
+        if mine is not None:
+            mine.quantity = max(mine.quantity, min(cap, mine.quantity + line.quantity))
+            mine.seen_unit_price = line.seen_unit_price
+        elif len(account.lines) < MAX_LINES:
+            account.lines.append(
+                CartLine(
+                    tenant_id=line.tenant_id,
+                    variant_id=line.variant_id,
+                    quantity=max(1, min(cap, line.quantity)),
+                    seen_unit_price=line.seen_unit_price,
+                    added_at=line.added_at,
+                )
+            )
+    account.country = account.country or guest.country
+    account.coupon_codes = list(dict.fromkeys([*account.coupon_codes, *guest.coupon_codes]))[
+        :MAX_COUPONS
+    ]
+    account.shipping_choice = {**(account.shipping_choice or {}), **(guest.shipping_choice or {})}
+    account.add_nonces = [*(account.add_nonces or []), *(guest.add_nonces or [])][-NONCES_KEPT:]
+    account.touch()
+    db.session.delete(guest)
+    db.session.flush()
+    return account
+
+
+def signed_in(user: User, *, cart_token: str | None) -> Cart | None:
+    """``user_signed_in``: the browser's guest cart joins the account's cart, and the
+    session (renewed: no token now, the account's cart is found by user id) counts it."""
+    cart = merge_guest_cart(find_cart(cart_token, None), into_user=user)
+    session.pop(TOKEN_KEY, None)
+    remember_count(line_count(cart) if cart is not None else 0)
+    return cart
+
+
+# ---------------------------------------------------------------- country, shipping, coupons
+
+
+def set_country(cart: Cart, country: str | None) -> None:
+    """Where the cart ships to (an ISO 3166-1 alpha-2 code; None or "" forgets it)."""
+    code = (country or "").strip().upper() or None
+    if code is not None and code not in dict(countries()):
+        raise CartError("Choose a country from the list.")
+    if cart.country != code:
+        cart.country = code
+        cart.touch()
+    db.session.flush()
+
+
+def set_shipping_choice(cart: Cart, tenant_id: UUID, method_id: UUID) -> None:
+    """Choose how one shop's part of the cart is shipped (one of the quote's options)."""
+    if all(line.tenant_id != tenant_id for line in cart.lines):
+        raise CartError("That shop has nothing in your cart.")
+    chosen = {
+        key: value for key, value in (cart.shipping_choice or {}).items() if key != tenant_id.hex
+    }
+    chosen[tenant_id.hex] = method_id.hex
+    if chosen != cart.shipping_choice:
+        cart.shipping_choice = chosen
+        cart.touch()
+    db.session.flush()
+
+
+def normalise_codes(text: str | Iterable[str]) -> list[str]:
+    """Coupon codes typed by a customer (commas or spaces between), upper-cased, once each."""
+    raw = re.split(r"[\s,;]+", text) if isinstance(text, str) else list(text)
+    codes = [code.strip().upper() for code in raw if code and code.strip()]
+    return list(dict.fromkeys(codes))
+
+
+def set_coupon_codes(cart: Cart, codes: str | Iterable[str]) -> list[str]:
+    """Replace the cart's coupon codes (at most 5); returns them. Whether they apply is
+    for the quote to say (``mall.coupons`` finds them, the cart page shows why not)."""
+    wanted = normalise_codes(codes)
+    if len(wanted) > MAX_COUPONS:
+        raise CartError(f"Use at most {MAX_COUPONS} coupon codes.")
+    bad = [code for code in wanted if not _COUPON.match(code)]
+    if bad:
+        raise CartError("A coupon code has letters, digits, dashes and underscores only.")
+    if wanted != list(cart.coupon_codes or []):
+        cart.coupon_codes = wanted
+        cart.touch()
+    db.session.flush()
+    return wanted
+
+
+# ---------------------------------------------------------------- expiry
+
+
+def idle_days() -> int:
+    """How long a cart lives unused (``CART_IDLE_DAYS``, default 30)."""
+    value = current_app.config.get("CART_IDLE_DAYS", DEFAULT_IDLE_DAYS)
+    return max(1, int(value))
+
+
+def expire_idle_carts(*, now: datetime | None = None) -> int:
+    """Delete carts (guests' and accounts') unused for ``CART_IDLE_DAYS``; how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=idle_days())
+    idle = sa.select(Cart.id).where(Cart.updated_at < cutoff)
+    # Lines first: SQLite enforces the cascade only with its foreign keys on.
+    db.session.execute(
+        sa.delete(CartLine).where(CartLine.cart_id.in_(idle)),
+        execution_options={"synchronize_session": False},
+    )
+    result = db.session.execute(
+        sa.delete(Cart).where(Cart.updated_at < cutoff),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0

@@ -313,6 +313,10 @@ class StockReason(StrEnum):
     ADJUSTMENT = "adjustment"
     # The variant left the product (its option value or option was removed): its stock goes too.
     VARIANT_REMOVED = "variant_removed"
+    # Set aside for an order at checkout (it stays out once the order is paid) ...
+    ORDER_HOLD = "order_hold"
+    # ... and back on hand when the order was not paid in time or was cancelled.
+    HOLD_RELEASED = "hold_released"
 
     @property
     def label(self) -> str:

@@ -6,4 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to wire yet."""
+    """The shop's coupon pages (back office) and the operator's mall coupon pages."""
+    from mall.coupons import admin_views, console_views
+
+    for blueprint in (admin_views.bp, console_views.bp):
+        app.register_blueprint(blueprint)

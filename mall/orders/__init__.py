@@ -6,4 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to wire yet."""
+    """The shop's order pages in its back office."""
+    from mall.orders import admin_views
+
+    app.register_blueprint(admin_views.bp)

@@ -16,6 +16,9 @@ MALL_ROUTES = {
     "cart.add",
     "cart.update",
     "cart.remove",
+    "cart.country",
+    "cart.shipping",
+    "cart.coupons",
 }
 SHOP_ROUTES = {"storefront.shop_home", "storefront.product"}
 

@@ -94,9 +94,71 @@ def test_a_phone_shopper_asks_for_more_than_there_is(page, tray_shop):
     expect(page.get_by_text("Your cart was updated.")).to_be_visible()
     expect(page.get_by_role("link", name="Cart 7 items")).to_be_visible()
     remove = page.get_by_role("button", name=re.compile("^Remove Hand Trowel"))
+    # The update changed the cart in place (htmx): the page kept its scroll position.
+    remove.scroll_into_view_if_needed()
     expect(remove).to_be_in_viewport()
     remove.click()
     expect(page.get_by_text("The item was removed from your cart.")).to_be_visible()
     expect(page.locator("tr.cart-line")).to_have_count(1)
     expect(page.locator(".cart-total")).to_contain_text("$10.00")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.fixture(scope="module")
+def second_shop(live_app, tray_shop):
+    """Another active shop with a kettle, and a verified shopper."""
+    from mall.catalog.models import ProductStatus, StockReason
+    from mall.catalog.services import ProductInput, VariantInput, create_product
+    from mall.catalog.stock import adjust_stock
+    from mall.extensions import db
+    from tenants.context import tenant_context
+    from tenants.models import TenantStatus
+    from tenants.services import create_shop, find_shops
+    from tests.e2e.journeys import make_person
+
+    with live_app.app_context():
+        if find_shops(query="kettle-corner").total:
+            return "kettle-corner"
+        shop = create_shop("kettle-corner", name="Kettle Corner", status=TenantStatus.ACTIVE)
+        with tenant_context(shop):
+            kettle = create_product(
+                ProductInput(
+                    title="Copper Kettle",
+                    slug="copper-kettle",
+                    status=ProductStatus.PUBLISHED,
+                    variants=[VariantInput(sku="KC-KETTLE", price=3000)],
+                )
+            )
+            adjust_stock(kettle.variants[0], 10, reason=StockReason.RECEIPT)
+        db.session.commit()
+    make_person(live_app, "cart-shopper@example.com", name="Cart Shopper")
+    return "kettle-corner"
+
+
+def test_a_guest_cart_from_two_shops_survives_sign_in_and_changes_in_place(
+    page, tray_shop, second_shop
+):
+    from tests.e2e.journeys import sign_in
+
+    page.goto(f"/shop/{tray_shop}/products/cedar-seed-tray")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    page.goto(f"/shop/{second_shop}/products/copper-kettle")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("link", name="Cart 3 items")).to_be_visible()
+
+    sign_in(page, "cart-shopper@example.com")
+    page.goto("/cart/")
+    expect(page.get_by_role("heading", name="From Tray and Trowel")).to_be_visible()
+    expect(page.get_by_role("heading", name="From Kettle Corner")).to_be_visible()
+    expect(page.locator(".cart-total")).to_contain_text("$34.00")
+
+    # With JavaScript the change is made in place (htmx): the page is not reloaded.
+    page.evaluate("window.notReloaded = true")
+    kettle = page.locator("tr.cart-line").filter(has_text="Copper Kettle")
+    kettle.get_by_label("Quantity of Copper Kettle").fill("2")
+    page.get_by_role("button", name="Update Copper Kettle").click()
+    expect(page.get_by_text("Your cart was updated.")).to_be_visible()
+    expect(page.locator(".cart-total")).to_contain_text("$64.00")
+    expect(page.get_by_role("link", name="Cart 4 items")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True

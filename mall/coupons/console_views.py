@@ -1,0 +1,118 @@
+"""Operators manage the mall's coupons at /admin/coupons (blueprint ``coupons_console``).
+
+Mall coupons are funded by the platform and apply to every shop's lines (perhaps only
+some categories). Every route is for operators only; bad input re-renders the form with
+its messages and a 400, and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from mall.accounts.auth import operator_required
+from mall.coupons import editing, forms
+from mall.coupons.errors import InvalidCoupon
+from mall.coupons.models import MallCoupon
+from mall.coupons.services import normalise_code
+from mall.db import utcnow
+from mall.errors import get_or_404
+from mall.extensions import db
+from mall.money import format_money
+from mall.pagination import page_number
+
+bp = Blueprint(
+    "coupons_console", __name__, url_prefix="/admin/coupons", template_folder="templates"
+)
+
+PER_PAGE = 25
+
+
+@bp.context_processor
+def coupon_helpers() -> dict[str, Any]:
+    """What the pages use."""
+    return {"format_money": format_money, "percent_text": forms.percent_text, "now": utcnow()}
+
+
+@bp.get("/")
+@operator_required
+def coupons() -> ResponseReturnValue:
+    """The mall's coupons with their use counts."""
+    page = editing.mall_coupon_list(page=page_number(request.args.get("page")), per_page=PER_PAGE)
+    return render_template(
+        "coupons/console_list.html", page=page, active_form=forms.ActiveForm(formdata=None)
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@operator_required
+def new_coupon() -> ResponseReturnValue:
+    """Add a coupon the platform funds."""
+    return _coupon_form(None)
+
+
+@bp.route("/<uuid:mall_coupon_id>", methods=["GET", "POST"])
+@operator_required
+def edit_coupon(mall_coupon_id: UUID) -> ResponseReturnValue:
+    """Change a mall coupon (its count of uses stays)."""
+    return _coupon_form(get_or_404(editing.get_mall_coupon, mall_coupon_id))
+
+
+def _coupon_form(coupon: MallCoupon | None) -> ResponseReturnValue:
+    form = forms.CouponForm()
+    if request.method == "GET":
+        if coupon is not None:
+            form.fill(coupon)
+        return _form_page(form, coupon)
+    data = form.to_input()
+    if data is None:
+        return _form_page(form, coupon, 400)
+    try:
+        if coupon is None:
+            editing.create_mall_coupon(data, actor_id=current_user.id)
+            done = "added"
+        else:
+            done = "saved" if editing.update_mall_coupon(coupon, data) else "unchanged"
+        db.session.commit()
+    except InvalidCoupon as error:
+        db.session.rollback()
+        form.file_errors(error.errors)
+        return _form_page(form, coupon, 400)
+    except IntegrityError:  # lost a race for the code: nothing is saved
+        db.session.rollback()
+        form.code.errors = ["Another coupon already has this code."]
+        return _form_page(form, coupon, 400)
+    flash(f"Mall coupon {normalise_code(data.code)} is {done}.", "success")
+    return redirect(url_for("coupons_console.coupons"), 303)
+
+
+def _form_page(
+    form: forms.CouponForm, coupon: MallCoupon | None, status: int = 200
+) -> ResponseReturnValue:
+    return render_template("coupons/console_form.html", form=form, coupon=coupon), status
+
+
+@bp.post("/<uuid:mall_coupon_id>/active")
+@operator_required
+def coupon_active(mall_coupon_id: UUID) -> ResponseReturnValue:
+    """Stop a mall coupon being used, or allow it again (repeating changes nothing)."""
+    coupon = get_or_404(editing.get_mall_coupon, mall_coupon_id)
+    form = forms.ActiveForm()
+    if not form.validate():
+        flash("That change was not understood; please use the buttons.", "error")
+        return redirect(url_for("coupons_console.coupons"), 303)
+    active = form.active.data == "1"
+    code = coupon.code
+    changed = editing.set_coupon_active(coupon, active=active)
+    db.session.commit()
+    state = "usable again" if active else "deactivated"
+    if changed:
+        flash(f"Mall coupon {code} is {state}.", "success")
+    else:
+        flash(f"Mall coupon {code} already was {state}.", "info")
+    return redirect(url_for("coupons_console.coupons"), 303)

@@ -1,0 +1,15 @@
+"""The orders domain's error: its message is shown to the customer or the shop as it is."""
+
+from __future__ import annotations
+
+
+class OrderError(Exception):
+    """An order action that cannot happen; the message says why."""
+
+
+class StockShortage(OrderError):
+    """Holding stock for an order failed: someone else bought the last units first."""
+
+    def __init__(self, message: str, *, variant_id: object) -> None:
+        super().__init__(message)
+        self.variant_id = variant_id

@@ -1,0 +1,199 @@
+"""Orders: one per shop per checkout, with lines that snapshot what was sold.
+
+Every row here belongs to the shop that sold (``TenantScoped``, row-level
+security). Personal data (the contact email, the shipping and billing
+addresses) is a copy sealed under the shop's own key, so each shop reads only
+its own copy. Amounts are minor units; a line's figures are those of the quote
+at submission and never change afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mall.db import Timestamped, str_enum, utcnow
+from mall.extensions import db
+from mall.money import AMOUNT, Party
+from tenants.keys import EncryptedField, normalise_email
+from tenants.models import Tenant
+from tenants.scoping import TenantScoped, tenant_fk, tenant_unique
+
+
+class OrderStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PAID_OUT_OF_STOCK = "paid_short"  # paid after its hold lapsed and the stock was sold
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    VOIDED = "voided"  # never paid: the checkout expired or the order was cancelled
+
+
+class OrderCounter(TenantScoped, db.Model):
+    """The next order number of a shop: taken by one UPDATE, so numbers have no gaps."""
+
+    __tablename__ = "order_counters"
+
+    last_number: Mapped[int] = mapped_column(sa.BigInteger, default=1000)
+    __table_args__ = (tenant_unique(name="uq_order_counters_tenant_id"),)
+
+
+class Order(TenantScoped, Timestamped, db.Model):
+    """A shop's part of a checkout."""
+
+    __tablename__ = "orders"
+
+    checkout_id: Mapped[UUID] = mapped_column(sa.ForeignKey("checkouts.id"))
+    number: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[OrderStatus] = mapped_column(
+        str_enum(OrderStatus), default=OrderStatus.AWAITING_PAYMENT
+    )
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        str_enum(PaymentStatus), default=PaymentStatus.PENDING
+    )
+    payment_method: Mapped[str] = mapped_column(sa.String(32))
+    user_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    subtotal: Mapped[int] = mapped_column(AMOUNT)
+    discount_shop: Mapped[int] = mapped_column(AMOUNT, default=0)
+    discount_platform: Mapped[int] = mapped_column(AMOUNT, default=0)
+    shipping_amount: Mapped[int] = mapped_column(AMOUNT, default=0)
+    shipping_tax: Mapped[int] = mapped_column(AMOUNT, default=0)
+    tax: Mapped[int] = mapped_column(AMOUNT, default=0)  # lines' tax and shipping tax
+    total: Mapped[int] = mapped_column(AMOUNT)
+    prices_include_tax: Mapped[bool] = mapped_column(default=False)
+    shipping_method_id: Mapped[UUID | None]
+    shipping_method_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    needs_shipping: Mapped[bool] = mapped_column(default=True)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    # Sealed under the shop's key: this shop's own copy of what the customer gave.
+    email_ct: Mapped[bytes] = mapped_column("email", sa.LargeBinary)
+    email_index: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    shipping_address_ct: Mapped[bytes | None] = mapped_column("shipping_address", sa.LargeBinary)
+    billing_address_ct: Mapped[bytes | None] = mapped_column("billing_address", sa.LargeBinary)
+
+    email = EncryptedField("email_ct", index="email_index", normalise=normalise_email)
+    shipping_address_json = EncryptedField("shipping_address_ct")
+    billing_address_json = EncryptedField("billing_address_ct")
+
+    shop: Mapped[Tenant] = relationship(foreign_keys="Order.tenant_id", viewonly=True)
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", overlaps="shop"
+    )
+    discounts: Mapped[list[OrderDiscount]] = relationship(overlaps="shop")
+    events: Mapped[list[OrderEvent]] = relationship(
+        order_by="OrderEvent.created_at", overlaps="shop,discounts"
+    )
+
+    __table_args__ = (
+        tenant_unique("number"),
+        tenant_unique("checkout_id"),  # one order per shop per checkout, whatever repeats
+        sa.Index("ix_orders_tenant_id_placed_at", "tenant_id", "placed_at"),
+        sa.Index("ix_orders_tenant_id_status_placed_at", "tenant_id", "status", "placed_at"),
+        sa.Index("ix_orders_checkout_id", "checkout_id"),
+        sa.Index("ix_orders_tenant_id_email_index", "tenant_id", "email_index"),
+    )
+
+
+class OrderLine(TenantScoped, db.Model):
+    """What was sold, as it was at submission (title, SKU, price, discount, tax)."""
+
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[UUID]
+    position: Mapped[int] = mapped_column(default=0)
+    product_id: Mapped[UUID]  # no foreign key: the product may be deleted later
+    variant_id: Mapped[UUID]
+    title: Mapped[str] = mapped_column(sa.String(200))
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    options: Mapped[str] = mapped_column(sa.String(300), default="")
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    requires_shipping: Mapped[bool] = mapped_column(default=True)
+    unit_price: Mapped[int] = mapped_column(AMOUNT)
+    quantity: Mapped[int]
+    subtotal: Mapped[int] = mapped_column(AMOUNT)
+    discount_shop: Mapped[int] = mapped_column(AMOUNT, default=0)
+    discount_platform: Mapped[int] = mapped_column(AMOUNT, default=0)
+    tax: Mapped[int] = mapped_column(AMOUNT, default=0)
+    tax_rate_bp: Mapped[int] = mapped_column(default=0)
+    tax_collector: Mapped[Party] = mapped_column(str_enum(Party), default=Party.SHOP)
+    tax_country: Mapped[str] = mapped_column(sa.String(2), default="")
+    total: Mapped[int] = mapped_column(AMOUNT)
+
+    order: Mapped[Order] = relationship(back_populates="lines", overlaps="shop")
+
+    __table_args__ = (
+        tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        sa.Index("ix_order_lines_tenant_id_order_id", "tenant_id", "order_id"),
+    )
+
+
+class OrderDiscount(TenantScoped, db.Model):
+    """One coupon's discount on an order, and who funds it."""
+
+    __tablename__ = "order_discounts"
+
+    order_id: Mapped[UUID]
+    code: Mapped[str] = mapped_column(sa.String(32))
+    coupon_id: Mapped[UUID | None]
+    funded_by: Mapped[Party] = mapped_column(str_enum(Party))
+    amount: Mapped[int] = mapped_column(AMOUNT)
+
+    __table_args__ = (
+        tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        sa.Index("ix_order_discounts_tenant_id_order_id", "tenant_id", "order_id"),
+    )
+
+
+class OrderEvent(TenantScoped, db.Model):
+    """The order's timeline: what happened, when, and who did it (None: the customer/system)."""
+
+    __tablename__ = "order_events"
+
+    order_id: Mapped[UUID]
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.String(300))
+    actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        sa.Index("ix_order_events_tenant_id_order_id", "tenant_id", "order_id"),
+    )
+
+
+class HoldStatus(StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"  # the order was paid: the stock is sold
+    RELEASED = "released"  # returned to stock (expired, cancelled), exactly once
+
+
+class StockHold(TenantScoped, db.Model):
+    """Stock set aside for an order at submission, per variant (the whole checkout's demand)."""
+
+    __tablename__ = "stock_holds"
+
+    order_id: Mapped[UUID]
+    variant_id: Mapped[UUID]
+    quantity: Mapped[int]
+    status: Mapped[HoldStatus] = mapped_column(str_enum(HoldStatus), default=HoldStatus.HELD)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        tenant_unique("order_id", "variant_id"),
+        sa.Index("ix_stock_holds_status_expires_at", "status", "expires_at"),
+    )

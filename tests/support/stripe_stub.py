@@ -1,0 +1,186 @@
+"""A small Stripe-compatible server for tests: Checkout Sessions and refunds, recorded.
+
+It runs in a thread on 127.0.0.1 (random port) behind werkzeug and speaks just
+enough of Stripe's v1 API for the real ``stripe`` library: create and retrieve
+Checkout Sessions, create refunds. Every request is recorded with its form
+parameters (flat, as Stripe's encoding sends them: ``line_items[0][quantity]``)
+and its ``Idempotency-Key``; a POST with a key seen before returns the first
+answer again, as Stripe does. ``sign(payload)`` signs an event the way Stripe
+signs webhooks. (``localstripe`` covers payment intents but not Checkout
+Sessions, and does not expose the requests it got: see the payments report.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    params: dict[str, str]
+    idempotency_key: str | None
+    authorization: str | None
+
+
+@dataclass
+class StripeStub:
+    requests: list[Received] = field(default_factory=list)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replies: dict[str, tuple[int, dict]] = field(default_factory=dict)  # by idempotency key
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    base: str = ""
+
+    # ---------------------------------------------------------------- server
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        params = {key: value for key, value in request.form.items(multi=False)}
+        params.update({key: value for key, value in request.args.items(multi=False)})
+        key = request.headers.get("Idempotency-Key")
+        self.requests.append(
+            Received(
+                request.method, request.path, params, key, request.headers.get("Authorization")
+            )
+        )
+        if request.method == "POST" and key and key in self.replies:
+            status, body = self.replies[key]
+        else:
+            status, body = self.route(request.method, request.path, params)
+            if request.method == "POST" and key:
+                self.replies[key] = (status, body)
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        response.headers["Request-Id"] = f"req_{next(self._ids)}"
+        return response(environ, start_response)
+
+    def route(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict]:
+        if method == "POST" and path == "/v1/checkout/sessions":
+            return 200, self._create_session(params)
+        if method == "GET" and path.startswith("/v1/checkout/sessions/"):
+            session = self.sessions.get(path.rsplit("/", 1)[1])
+            return (200, session) if session else self._missing("checkout.session")
+        if method == "POST" and path == "/v1/refunds":
+            return self._create_refund(params)
+        return 404, {"error": {"type": "invalid_request_error", "message": f"no route {path}"}}
+
+    def _missing(self, kind: str) -> tuple[int, dict]:
+        return 404, {
+            "error": {
+                "type": "invalid_request_error",
+                "code": "resource_missing",
+                "message": f"No such {kind}",
+            }
+        }
+
+    def _create_session(self, params: dict[str, str]) -> dict:
+        n = next(self._ids)
+        session_id = f"cs_test_{n:06d}"
+        amount = 0
+        for index in itertools.count():
+            prefix = f"line_items[{index}]"
+            if f"{prefix}[quantity]" not in params:
+                break
+            amount += int(params[f"{prefix}[quantity]"]) * int(
+                params[f"{prefix}[price_data][unit_amount]"]
+            )
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "amount_total": amount,
+            "currency": params.get("line_items[0][price_data][currency]"),
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": {
+                key[len("metadata[") : -1]: value
+                for key, value in params.items()
+                if key.startswith("metadata[")
+            },
+            "expires_at": int(params.get("expires_at", 0)),
+            "mode": "payment",
+            "payment_intent": None,
+            "payment_status": "unpaid",
+            "status": "open",
+            "success_url": params.get("success_url"),
+            "cancel_url": params.get("cancel_url"),
+        }
+        self.sessions[session_id] = session
+        return session
+
+    def _create_refund(self, params: dict[str, str]) -> tuple[int, dict]:
+        intent = params.get("payment_intent")
+        if not any(s["payment_intent"] == intent for s in self.sessions.values()):
+            return self._missing("payment_intent")
+        refund_id = f"re_test_{next(self._ids):06d}"
+        refund = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": int(params["amount"]),
+            "payment_intent": intent,
+            "status": "succeeded",
+            "metadata": {
+                key[len("metadata[") : -1]: value
+                for key, value in params.items()
+                if key.startswith("metadata[")
+            },
+        }
+        self.refunds[refund_id] = refund
+        return 200, refund
+
+    # ---------------------------------------------------------------- test helpers
+
+    def pay(self, session_id: str, *, status: str = "paid") -> dict:
+        """The customer paid on the hosted page: the session is complete (``paid`` by default)."""
+        session = self.sessions[session_id]
+        session.update(
+            status="complete",
+            payment_status=status,
+            payment_intent=session["payment_intent"] or f"pi_test_{next(self._ids):06d}",
+        )
+        return session
+
+    def posts(self, path: str) -> list[Received]:
+        return [r for r in self.requests if r.method == "POST" and r.path == path]
+
+    @staticmethod
+    def event(event_type: str, obj: dict, *, event_id: str | None = None) -> bytes:
+        """An event payload as Stripe sends it."""
+        return json.dumps(
+            {
+                "id": event_id or f"evt_{hashlib.sha1(json.dumps(obj).encode()).hexdigest()[:16]}",
+                "object": "event",
+                "api_version": "2024-06-20",
+                "created": int(time.time()),
+                "type": event_type,
+                "livemode": False,
+                "data": {"object": obj},
+            }
+        ).encode()
+
+    @staticmethod
+    def sign(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
+        """The ``Stripe-Signature`` header: ``t=…,v1=HMAC-SHA256(secret, "t.payload")``."""
+        t = int(time.time()) if timestamp is None else timestamp
+        mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+        return f"t={t},v1={mac}"
+
+
+def start_stub() -> tuple[StripeStub, Any]:
+    """A running stub and its server (call ``server.shutdown()`` when done)."""
+    stub = StripeStub()
+    server = make_server("127.0.0.1", 0, stub, threaded=True)
+    stub.base = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return stub, server
