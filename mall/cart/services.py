@@ -1,6 +1,6 @@
 """The cart's services: find or start the visitor's cart, add and change lines, merge a
-guest cart into the account's at sign-in, the ship-to country, shipping choice and
-coupon codes, and the expiry of idle carts.
+guest cart into the account's at sign-in, and the expiry of idle carts (the ship-to
+country, shipping choice and coupon codes are in ``choices``).
 
 A guest's browser holds a random token in the Flask session; the database keeps only
 its SHA-256 (``carts.token_digest``), like device sessions. A signed-in customer's cart
@@ -27,13 +27,13 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from babel import Locale
 from flask import current_app, session
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from mall.accounts.auth import CART_TOKEN_KEY
 from mall.accounts.models import User
+from mall.cart.choices import MAX_COUPONS
 from mall.cart.contents import (
     MAX_LINES,
     MAX_QUANTITY,
@@ -78,10 +78,7 @@ __all__ = [
     "priced_cart",
     "quote_lines",
     "sellable",
-    "set_country",
-    "set_coupon_codes",
     "set_quantity",
-    "set_shipping_choice",
     "shipping_choice",
 ]
 
@@ -89,11 +86,9 @@ TOKEN_KEY = CART_TOKEN_KEY  # the Flask session's key for a guest cart's token
 COUNT_KEY = "cart_items"  # and for the number of items (the header's badge)
 SESSION_KEYS = (TOKEN_KEY, COUNT_KEY)
 NONCES_KEPT = 20
-MAX_COUPONS = 5
 DEFAULT_IDLE_DAYS = 30
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-_COUPON = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 
 
 class AddOutcome(StrEnum):
@@ -127,15 +122,6 @@ def parse_quantity(raw: Any, *, allow_zero: bool = False) -> int | None:
         return parse_whole(raw, minimum=0 if allow_zero else 1, maximum=MAX_QUANTITY)
     except NumberError:  # out of range, or not ASCII digits ("²" passed isdigit(), failed int())
         return None
-
-
-def countries() -> list[tuple[str, str]]:
-    """``(code, name)`` of every country one can ship to, by name (English names)."""
-    territories = Locale("en").territories
-    return sorted(
-        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
-        key=lambda pair: pair[1],
-    )
 
 
 # ---------------------------------------------------------------- finding the cart
@@ -351,57 +337,6 @@ def signed_in(user: User, *, cart_token: str | None) -> Cart | None:
     session.pop(TOKEN_KEY, None)
     remember_count(line_count(cart) if cart is not None else 0)
     return cart
-
-
-# ---------------------------------------------------------------- country, shipping, coupons
-
-
-def set_country(cart: Cart, country: str | None) -> None:
-    """Where the cart ships to (an ISO 3166-1 alpha-2 code; None or "" forgets it)."""
-    code = (country or "").strip().upper() or None
-    if code is not None and code not in dict(countries()):
-        raise CartError("Choose a country from the list.")
-    if cart.country != code:
-        cart.country = code
-        cart.touch()
-    db.session.flush()
-
-
-def set_shipping_choice(cart: Cart, tenant_id: UUID, method_id: UUID) -> None:
-    """Choose how one shop's part of the cart is shipped (one of the quote's options)."""
-    if all(line.tenant_id != tenant_id for line in cart.lines):
-        raise CartError("That shop has nothing in your cart.")
-    chosen = {
-        key: value for key, value in (cart.shipping_choice or {}).items() if key != tenant_id.hex
-    }
-    chosen[tenant_id.hex] = method_id.hex
-    if chosen != cart.shipping_choice:
-        cart.shipping_choice = chosen
-        cart.touch()
-    db.session.flush()
-
-
-def normalise_codes(text: str | Iterable[str]) -> list[str]:
-    """Coupon codes typed by a customer (commas or spaces between), upper-cased, once each."""
-    raw = re.split(r"[\s,;]+", text) if isinstance(text, str) else list(text)
-    codes = [code.strip().upper() for code in raw if code and code.strip()]
-    return list(dict.fromkeys(codes))
-
-
-def set_coupon_codes(cart: Cart, codes: str | Iterable[str]) -> list[str]:
-    """Replace the cart's coupon codes (at most 5); returns them. Whether they apply is
-    for the quote to say (``mall.coupons`` finds them, the cart page shows why not)."""
-    wanted = normalise_codes(codes)
-    if len(wanted) > MAX_COUPONS:
-        raise CartError(f"Use at most {MAX_COUPONS} coupon codes.")
-    bad = [code for code in wanted if not _COUPON.match(code)]
-    if bad:
-        raise CartError("A coupon code has letters, digits, dashes and underscores only.")
-    if wanted != list(cart.coupon_codes or []):
-        cart.coupon_codes = wanted
-        cart.touch()
-    db.session.flush()
-    return wanted
 
 
 # ---------------------------------------------------------------- expiry

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from mall.cart import forms, services
+from mall.cart.choices import set_country, set_coupon_codes, set_shipping_choice
 from mall.cart.services import (
     MAX_QUANTITY,
     AddOutcome,
@@ -21,18 +22,15 @@ from mall.cart.services import (
     CartContents,
     CartError,
     add_line,
-    countries,
     current_cart,
     find_variants,
     item_count,
     line_count,
     priced_cart,
     remember_count,
-    set_country,
-    set_coupon_codes,
     set_quantity,
-    set_shipping_choice,
 )
+from mall.countries import country_choices
 from mall.extensions import db
 
 bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates")
@@ -60,7 +58,7 @@ def _render(cart: Cart | None, *, notes: Sequence[tuple[str, str]] = (), status:
         "stored": cart,
         "notes": notes,
         "max_quantity": MAX_QUANTITY,
-        "countries": countries(),
+        "countries": country_choices(),
         "oob": _htmx(),
     }
     html = render_template(template, **context)

@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from mall.accounts.addresses import MAX_FIELD, countries
+from mall.accounts.addresses import MAX_FIELD
+from mall.countries import country_choices
 
 
 class ContactForm(FlaskForm):
@@ -21,7 +22,7 @@ class ContactForm(FlaskForm):
 
 
 def _country_choices() -> list[tuple[str, str]]:
-    return [("", "Choose a country…"), *countries()]
+    return [("", "Choose a country…"), *country_choices()]
 
 
 class AddressFields(FlaskForm):

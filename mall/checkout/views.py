@@ -25,7 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from mall.accounts.addresses import AddressError, PostalAddress, clean_address, countries
+from mall.accounts.addresses import AddressError, PostalAddress, clean_address
 from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.cart.models import Cart
 from mall.cart.services import current_cart
@@ -278,7 +278,6 @@ def review_page() -> ResponseReturnValue:
     return _page("review", checkout, summary, form=form, address=shipping_address(checkout))
 
 
-
 @bp.post("/place")
 def place() -> ResponseReturnValue:
     """Place the orders and pay: once, however often the button is pressed."""
@@ -354,4 +353,4 @@ def confirmation(token: str) -> ResponseReturnValue:
     context = confirmation_context(checkout_id)
     if context is None:
         abort(404)
-    return render_template("checkout/confirmation.html", countries=dict(countries()), **context)
+    return render_template("checkout/confirmation.html", **context)

@@ -14,12 +14,12 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
+from mall.countries import country_name
 from mall.errors import get_or_404
 from mall.extensions import db
 from mall.money import format_money
 from mall.pagination import page_number
 from mall.pricing import forms, services
-from mall.pricing.countries import country_name
 from mall.pricing.models import ShippingMethod, TaxRate
 from mall.shops.permissions import can, requires
 from tenants.resolution import shop_blueprint

@@ -23,10 +23,10 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from mall.countries import country_name
 from mall.coupons.rules import CouponKind, CouponRule
 from mall.extensions import db
 from mall.money import Party, allocate, apply_rate, format_money, included_part
-from mall.pricing.countries import country_name
 from mall.pricing.lines import (
     AppliedDiscount,
     Destination,

@@ -21,10 +21,10 @@ from wtforms import (
 from wtforms.validators import AnyOf
 
 from mall.catalog.forms import choices
+from mall.countries import country_choices
 from mall.money import MoneyError, parse_money, to_decimal_text
 from mall.numbers import NumberError, parse_whole
 from mall.pricing import services
-from mall.pricing.countries import country_choices
 from mall.pricing.models import ShippingKind, ShippingMethod, TaxRate
 
 KINDS = [

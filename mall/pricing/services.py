@@ -14,11 +14,11 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 
 from mall.catalog.forms import TAX_CLASSES
+from mall.countries import UnknownCountry, normalise_countries, normalise_country
 from mall.extensions import db
 from mall.money import check_amount
 from mall.numbers import MAX_COUNT, check_whole
 from mall.pagination import Page, paginate
-from mall.pricing.countries import UnknownCountry, normalise_countries, normalise_country
 from mall.pricing.engine import FACILITATOR_COUNTRIES, SHIPPING_TAX_CLASS
 from mall.pricing.models import PricingSettings, ShippingKind, ShippingMethod, TaxRate
 from tenants.guard import scoped_get

@@ -40,8 +40,8 @@ def make_method(shop):
 
 def make_rate(shop):
     """A tax rate of ``shop``; returns its id."""
+    from mall.countries import country_choices
     from mall.pricing import services
-    from mall.pricing.countries import country_choices
     from tenants.context import tenant_context
 
     with tenant_context(shop):

@@ -13,6 +13,7 @@ from mall.checkout.models import Checkout, CheckoutStatus
 from mall.db import utcnow
 from mall.extensions import db
 from mall.orders.models import HoldStatus, Order, OrderEvent, OrderStatus, PaymentStatus, StockHold
+from mall.payments.models import OfflineCard
 from tenants.context import all_tenants, tenant_context
 from tests.support.mail import clear_outbox, sent_to, text_of
 from tests.support.shopping import (
@@ -254,3 +255,52 @@ def test_another_visitor_sees_nothing_of_a_checkout(app, client, two_shops, no_c
     # The signed link is the customer's own: it shows the orders, never the address.
     page = stranger.get(confirmation.headers["Location"]).get_data(as_text=True)
     assert "ACME-1001" in page and "Marylebone" not in page
+
+
+def test_an_offline_card_goes_to_every_shop_sealed_under_its_own_key(client, two_shops, no_csrf):
+    acme, bolt = two_shops
+    for stocked in two_shops:
+        accept_manual_payments(stocked.shop, bank=False, card=True)
+    add_to_cart(client, acme.variant_id)
+    add_to_cart(client, bolt.variant_id)
+    review = fill_checkout(client, method="offline_card")
+    assert "Card number" in review
+    bad = place(
+        client, review, card_number="4242 4242 4242 4241", card_expiry="12/39", card_cvc="123"
+    )
+    assert bad.headers["Location"].endswith("/checkout/review") and orders() == []
+    good = place(
+        client, review, card_number="4242 4242 4242 4242", card_expiry="12/39", card_cvc="123"
+    )
+    assert "/checkout/thanks/" in good.headers["Location"]
+    assert all(o.status is OrderStatus.AWAITING_PAYMENT for o in orders())
+    with all_tenants("test: every card"):
+        cards = db.session.scalars(sa.select(OfflineCard)).all()
+        assert len(cards) == 2 and {c.tenant_id for c in cards} == {acme.shop.id, bolt.shop.id}
+        assert all(b"4242424242424242" not in c.number_ct for c in cards)
+        assert cards[0].number_ct != cards[1].number_ct
+    # The card never comes back to the page.
+    assert "4242 4242" not in client.get(good.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_signed_in_customer_keeps_an_address_for_next_time(
+    client, two_shops, no_csrf, make_user, sign_in
+):
+    acme, _ = two_shops
+    customer = make_user("carl@example.com", name="Carl")
+    sign_in(customer)
+    add_to_cart(client, acme.variant_id)
+    contact = client.get("/checkout/contact").get_data(as_text=True)
+    assert 'value="carl@example.com"' in contact
+    client.post("/checkout/contact", data={"email": "carl@example.com"})
+    client.post("/checkout/address", data={**ADDRESS, "save": "y"})
+    page = client.get("/checkout/shipping")
+    assert page.status_code == 200
+    add_to_cart(client, acme.variant_id)
+    place(client, fill_checkout(client, email="carl@example.com"))
+    (order,) = orders()
+    assert order.user_id == customer.id
+    # The next checkout offers the saved address.
+    add_to_cart(client, acme.variant_id)
+    client.post("/checkout/contact", data={"email": "carl@example.com"})
+    assert "12 Marylebone Road" in client.get("/checkout/address").get_data(as_text=True)

@@ -1,4 +1,7 @@
-"""Countries (ISO 3166-1 alpha-2, from pycountry): names for selects and messages, validation."""
+"""Countries (ISO 3166-1 alpha-2, from pycountry): names for selects and messages, validation.
+
+One list for the whole mall: the cart's ship-to country, addresses, shipping zones.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +44,8 @@ def normalise_country(code: str | None) -> str:
 def normalise_countries(codes: Iterable[str]) -> list[str]:
     """Known codes, upper case, without duplicates, sorted; raises ``UnknownCountry``."""
     return sorted({normalise_country(code) for code in codes if (code or "").strip()})
+
+
+def is_country(code: object) -> bool:
+    """True for an ISO 3166-1 alpha-2 code pycountry knows (any case)."""
+    return isinstance(code, str) and code.strip().upper() in _names()
