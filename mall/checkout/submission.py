@@ -19,6 +19,7 @@ from flask import current_app
 
 from mall.cart.models import Cart
 from mall.cart.services import clear_lines
+from mall.checkout.completion import complete_checkout
 from mall.checkout.errors import CheckoutError
 from mall.checkout.jobs import send_checkout_confirmation
 from mall.checkout.models import Checkout, CheckoutStatus
@@ -99,6 +100,10 @@ def submit_checkout(
     checkout.coupon_codes = [rule.code for rule in summary.quote.coupons]
     db.session.flush()
     clear_lines(cart, [line.line.variant_id for s in summary.quote.shops for line in s.lines])
+    if summary.quote.total == 0:
+        # Nothing to pay (coupons and free shipping cover it all): paid as it is placed.
+        complete_checkout(checkout.id)
+        return Submitted(checkout)
     try:
         started = start_payment(
             _payment_request(checkout, summary, success_url, cancel_url, until), method=method

@@ -52,7 +52,12 @@ from mall.checkout.services import (
 )
 from mall.checkout.submission import submit_checkout
 from mall.extensions import db
-from mall.payments.services import PaymentError, confirm_stripe_return, parse_card
+from mall.payments.services import (
+    PaymentError,
+    confirm_stripe_return,
+    parse_card,
+    resume_url,
+)
 from mall.urls import external_url
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout", template_folder="templates")
@@ -288,7 +293,7 @@ def place() -> ResponseReturnValue:
         flash("Your checkout has expired: please start again.", "warning")
         return redirect(url_for("cart.view"), 303)
     if checkout.status is not CheckoutStatus.OPEN:
-        return _after_placing(checkout)
+        return _placed_already(checkout)
     if cart is None:
         return _go("cart")
     try:
@@ -310,9 +315,20 @@ def place() -> ResponseReturnValue:
         flash(str(error), "error")
         return redirect(url_for("checkout.review"), 303)
     db.session.commit()
+    if placed.already:
+        return _placed_already(placed.checkout)
     if placed.redirect_url:
         return redirect(placed.redirect_url, 303)
     return _after_placing(placed.checkout)
+
+
+def _placed_already(checkout: Checkout) -> ResponseReturnValue:
+    """A second press of "Place order": back to Stripe's page while it waits, else the result."""
+    try:
+        url = resume_url(checkout.id) if checkout.status is CheckoutStatus.SUBMITTED else None
+    except PaymentError:
+        url = None
+    return redirect(url, 303) if url else _after_placing(checkout)
 
 
 def _after_placing(checkout: Checkout) -> ResponseReturnValue:

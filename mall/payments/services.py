@@ -181,6 +181,20 @@ def start_payment(request: PaymentRequest, *, method: str) -> PaymentStart:
     return started
 
 
+def resume_url(checkout_id: UUID) -> str | None:
+    """Where to send a customer who placed the checkout again: its Stripe page while open.
+
+    None when the payment is not Stripe's, is settled, or its session is over.
+    """
+    payment = payment_of(checkout_id, 1)
+    if payment is None or payment.provider != STRIPE or not payment.provider_ref:
+        return None
+    if payment.status is not PaymentStatus.PENDING:
+        return None
+    session = StripeProvider().retrieve(payment.provider_ref).to_dict()
+    return session.get("url") if session.get("status") == "open" else None
+
+
 def confirm_stripe_return(checkout_id: UUID, session_id: str) -> Payment:
     """The customer is back from Stripe: ask Stripe about the session and settle once.
 

@@ -114,3 +114,15 @@ def test_an_expired_code_is_said_and_not_applied(client, make_shop, no_csrf):
     place(client, review)
     (order,) = all_rows(Order)
     assert order.discount_platform == 0 and order.total == 1000 + 500
+
+
+def test_an_order_the_coupons_pay_for_in_full_is_paid_at_once(client, make_shop, no_csrf):
+    acme = stock_shop(make_shop("acme"), price=1000, shipping=0)
+    mall_coupon(code="FREE", percent_bp=10_000)
+    add_to_cart(client, acme.variant_id)
+    apply_codes(client, "FREE")
+    response = place(client, fill_checkout(client))
+    assert "/checkout/thanks/" in response.headers["Location"]
+    (order,) = all_rows(Order)
+    assert order.total == 0 and order.discount_platform == 1000
+    assert order.status.value == "paid"

@@ -186,3 +186,16 @@ def test_paid_after_the_hold_lapsed_refunds_only_the_sold_out_shop(client, strip
     assert refund.idempotency_key
     with tenant_context(bolt.shop):
         assert db.session.get(Variant, (bolt.shop.id, bolt.variant_id)).stock_quantity == 4
+
+
+def test_placing_again_returns_to_the_same_stripe_page(client, stripe_on, two_shops):
+    acme, bolt = two_shops
+    add_to_cart(client, acme.variant_id)
+    add_to_cart(client, bolt.variant_id)
+    review = fill_checkout(client, method="stripe")
+    first = place(client, review)
+    second = place(client, review)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert second.headers["Location"].startswith("https://checkout.stripe.test/")
+    assert len(stripe_on.posts("/v1/checkout/sessions")) == 1
+    assert len(orders()) == 2
