@@ -49,6 +49,9 @@ TIMEOUT = os.environ.get("BENCH_TIMEOUT", "30s")  # wrk's default (2 s) drops qu
 WORKERS = "2"
 WARM = int(os.environ.get("BENCH_WARM", "100000"))  # URLs requested once before measuring
 HOST = "mall.bench"
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "12"))  # concurrent checkouts (threads)
+HOT = int(os.environ.get("BENCH_HOT", "20"))  # units of the variant every customer wants
+CHECKOUT_SECONDS = float(os.environ.get("BENCH_CHECKOUT_SECONDS", "30"))  # the driver's run
 
 
 def log(message: str) -> None:
@@ -170,6 +173,14 @@ def pick_requests(db: str) -> dict[str, list[str]]:
         "AND p.kind = 'physical' AND v.stock_quantity > 0 ORDER BY md5(v.id::text) LIMIT 2000",
         db,
     ).splitlines()
+    cart = psql(
+        "SELECT id FROM (SELECT DISTINCT ON (v.tenant_id) v.id FROM variants v JOIN products p "
+        "ON p.id = v.product_id AND p.tenant_id = v.tenant_id "
+        f"JOIN tenants t ON t.id = p.tenant_id WHERE {active} AND p.kind = 'physical' "
+        "AND v.stock_quantity > 0 ORDER BY v.tenant_id, md5(v.id::text)) AS one_per_shop "
+        "ORDER BY md5(id::text) LIMIT 3",
+        db,
+    ).splitlines()
     return {
         "home": ["/"],
         "category": [f"/categories/{slug}" for slug in categories],
@@ -177,6 +188,7 @@ def pick_requests(db: str) -> dict[str, list[str]]:
         "product": [f"/shop/{shop}/products/{slug}" for shop, slug, _ in rows],
         "search": ["/search?" + urllib.parse.urlencode({"q": w}) for w in words],
         "variants": variants,
+        "cart": cart,
     }
 
 
@@ -264,6 +276,26 @@ def cart_requests(port: int, product_path: str, variants: list[str]) -> tuple[li
     return lines, session
 
 
+def cart_page(port: int, product_path: str, variants: list[str]) -> tuple[list[str], str]:
+    """``GET /cart/`` and a session cookie whose cart holds one line of each variant.
+
+    The cookie is the one the cart page itself sent back (its flashes shown and gone), so
+    every request of the scenario renders the same cart and changes nothing.
+    """
+    lines, session = cart_requests(port, product_path, variants)
+    for line in lines:
+        path, _, body = line.partition("\t")
+        status, _, _, cookies = request(port, "POST", path, body, session)
+        session = next((c.split(";")[0] for c in cookies if c.startswith("session=")), session)
+        if status != 303:
+            raise SystemExit(f"cart page: POST {path} answered {status}")
+    status, _, body, cookies = request(port, "GET", "/cart/", cookie=session)
+    session = next((c.split(";")[0] for c in cookies if c.startswith("session=")), session)
+    if status != 200 or body.count(b'name="variant_id"') < len(variants):
+        log(f"cart page: status {status}; the cart may not hold {len(variants)} lines")
+    return ["/cart/"], session
+
+
 def wrk(port: int, lines: list[str], cookie: str, name: str) -> dict[str, float | str]:
     """Run wrk over the request lines; parsed requests/s, p50/p99 ms, errors, timeouts."""
     file = WORK / f"requests-{name}.txt"
@@ -341,7 +373,12 @@ def machine() -> dict[str, str]:
     }
 
 
-def report(rows: list[tuple[str, int, dict, dict]], facts: dict[str, str], started: str) -> str:
+def report(
+    rows: list[tuple[str, int, dict, dict]],
+    facts: dict[str, str],
+    started: str,
+    sale: dict | None = None,
+) -> str:
     """The Markdown page: settings, machine and one row per scenario."""
     lines = [
         f"# Bench {started}",
@@ -376,7 +413,45 @@ def report(rows: list[tuple[str, int, dict, dict]], facts: dict[str, str], start
         f"timeouts: no answer within wrk's {TIMEOUT}. Latencies include queueing ({CONNECTIONS} "
         f"connections, {WORKERS} sync workers).",
     ]
+    if sale is not None:
+        check = "passed" if not sale["problems"] else "FAILED: " + "; ".join(sale["problems"])
+        lines += [
+            "",
+            "| scenario | customers | checkouts/s | p50 ms | p99 ms | place p50 ms "
+            "| place p99 ms | errors | requests/s | oversell check |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+            f"| checkout (test payments) | {sale['customers']} | {sale['rate']:.1f} "
+            f"| {sale['p50']:.0f} | {sale['p99']:.0f} | {sale['place_p50']:.0f} "
+            f"| {sale['place_p99']:.0f} | {sale['errors']:,} of {sale['completed']:,} "
+            f"| {sale['rps']:.0f} | {check}: {sale['hot_sold']} of {sale['hot']} hot units sold, "
+            f"{sale['hot_left']} left, {sale['negative']} variants below zero |",
+            "",
+            "checkout: `bench/checkout.py` against `bench/wsgi_checkout.py` (the production app "
+            "with test payments allowed); each customer a new session: product page, add to "
+            "cart (a plain variant and, while any is left, the hot one), contact, address, "
+            "shipping (page and form), payment, review, place; p50/p99 of the whole walk and "
+            "of the place POST. " + sale["summary"] + ".",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def checkout_row() -> dict:
+    """The "checkout (test payments)" scenario (``bench/checkout.py``) on its own server."""
+    from bench import checkout  # it imports this module
+
+    log(f"checkout (test payments): {CUSTOMERS} customers, {CHECKOUT_SECONDS:.0f} s")
+    redis_flush()
+    server = Server("bench.wsgi_checkout:app", mall_env(BIG), "mall-checkout")
+    try:
+        server.wait()
+        row = checkout.scenario(
+            server.port, BIG, customers=CUSTOMERS, seconds=CHECKOUT_SECONDS, hot=HOT
+        )
+    finally:
+        server.stop()
+    row["summary"] = checkout.describe(row)
+    log(f"checkout (test payments): {row['summary']}")
+    return row
 
 
 def main() -> None:
@@ -390,6 +465,10 @@ def main() -> None:
     ensure_database(SMALL, SMALL_SHOPS, small_products)
     picks, small = pick_requests(BIG), pick_requests(SMALL)
     only = {s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s}
+
+    def wanted(name: str) -> bool:  # BENCH_SCENARIOS names a scenario by its first word
+        return not only or name.split(" ")[0] in only
+
     mall = Server("wsgi:app", mall_env(BIG), "mall")
     mall_small = Server("wsgi:app", mall_env(SMALL), "mall-small")
     unlimited = Server("bench.wsgi_nolimit:app", mall_env(BIG), "mall-nolimit")
@@ -399,6 +478,11 @@ def main() -> None:
         mall_small.wait()
         unlimited.wait()
         cart, session = cart_requests(mall.port, picks["product"][0], picks["variants"])
+        cart_page_lines, cart_session = (
+            cart_page(mall.port, picks["product"][0], picks["cart"])
+            if wanted("cart page")
+            else ([], "")
+        )
         scenarios = [
             ("home", mall, picks["home"], ""),
             ("category", mall, picks["category"], ""),
@@ -408,9 +492,10 @@ def main() -> None:
             # One address sends every request: the 60/minute per-address limit would answer 429.
             ("search (rate limit off)", unlimited, picks["search"], ""),
             ("add-to-cart (POST)", mall, cart, session),
+            ("cart page (3 lines, 3 shops)", mall, cart_page_lines, cart_session),
         ]
         for n, (name, server, lines, cookie) in enumerate(scenarios):
-            if only and name.split(" ")[0] not in only:
+            if not wanted(name):
                 continue
             log(f"{name}: {len(lines)} URLs")
             redis_flush()  # rate-limit counters of earlier scenarios and runs
@@ -430,10 +515,13 @@ def main() -> None:
         mall.stop()
         mall_small.stop()
         unlimited.stop()
-    text = report(rows, machine(), started)
+    sale = checkout_row() if wanted("checkout") else None
+    text = report(rows, machine(), started, sale)
     out = BENCH / "results" / f"{started[:10]}.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
+    # A day's file keeps every run of that day (a run of some scenarios adds a section).
+    with out.open("a") as page:
+        page.write(("\n" if out.stat().st_size else "") + text)
     print(text)
     log(f"written to {out.relative_to(ROOT)}")
 

@@ -6,9 +6,10 @@ One list for the whole mall: the cart's ship-to country, addresses, shipping zon
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
+from markupsafe import Markup
 
 
 class UnknownCountry(ValueError):
@@ -49,3 +50,19 @@ def normalise_countries(codes: Iterable[str]) -> list[str]:
 def is_country(code: object) -> bool:
     """True for an ISO 3166-1 alpha-2 code pycountry knows (any case)."""
     return isinstance(code, str) and code.strip().upper() in _names()
+
+
+@lru_cache(maxsize=512)
+def country_options(selected: str | None = None) -> Markup:
+    """``<option>`` elements of every country (``selected`` marked), for a ``<select>``.
+
+    A page that offers the whole list renders about 250 options; made once per
+    chosen country and kept, they cost nothing per request.
+    """
+    chosen = (selected or "").upper()
+    return Markup("").join(
+        Markup('<option value="{}"{}>{}</option>').format(
+            code, Markup(" selected") if code == chosen else "", name
+        )
+        for code, name in country_choices()
+    )

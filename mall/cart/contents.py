@@ -183,7 +183,7 @@ def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f"“{name}”" for name in names)
 
 
-def cart_contents(cart: Cart) -> CartContents:
+def cart_contents(cart: Cart, *, thumbnails: bool = True) -> CartContents:
     """The cart's lines grouped by shop, re-checked against the catalog (three queries).
 
     Lines that can no longer be bought leave, lines above what is left are lowered,
@@ -191,7 +191,7 @@ def cart_contents(cart: Cart) -> CartContents:
     changes are flushed).
     """
     stored = list(cart.lines)
-    found = find_variants((line.variant_id for line in stored), thumbnails=True)
+    found = find_variants((line.variant_id for line in stored), thumbnails=thumbnails)
     kept: list[tuple[CartLine, Variant]] = []
     gone: list[str] = []
     closed: dict[str, list[str]] = {}
@@ -287,6 +287,7 @@ def priced_cart(
     shipping: Mapping[UUID, UUID] | None = None,
     user_id: UUID | None = None,
     email_index: bytes | None = None,
+    thumbnails: bool = True,
     now: datetime | None = None,
 ) -> tuple[CartContents, MallQuote]:
     """The cart's contents (re-checked) and their quote with the cart's coupon codes.
@@ -296,7 +297,7 @@ def priced_cart(
     cannot be used says why, first among the quote's messages.
     """
     now = now or utcnow()
-    contents = cart_contents(cart)
+    contents = cart_contents(cart, thumbnails=thumbnails)
     lines = quote_lines(contents)
     rules, refused = find_coupons(
         list(cart.coupon_codes or []),

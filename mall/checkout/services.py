@@ -13,16 +13,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from mall.accounts.addresses import PostalAddress, country_name
+from mall.accounts.addresses import PostalAddress
 from mall.accounts.models import SavedAddress, User
 from mall.cart.models import Cart
 from mall.cart.services import CartContents, priced_cart
 from mall.checkout.errors import CheckoutError
 from mall.checkout.models import Checkout, CheckoutStatus
+from mall.countries import country_name
 from mall.extensions import db
 from mall.money import currency
 from mall.payments.services import PaymentMethod, available_methods
@@ -51,9 +53,12 @@ def find_checkout(token: str | None) -> Checkout | None:
     )
 
 
-def start_checkout(token: str, *, cart: Cart, user: User | None) -> Checkout:
-    """The open checkout of ``token``, created on first use (a signed-in customer's email kept)."""
-    checkout = find_checkout(token)
+def start_checkout(
+    token: str, *, cart: Cart, user: User | None, found: Checkout | None = None
+) -> Checkout:
+    """The open checkout of ``token`` (``found`` when the caller has it), created on first use
+    (a signed-in customer's email kept)."""
+    checkout = found if found is not None else find_checkout(token)
     if checkout is not None:
         if user is not None and checkout.user_id is None and checkout.status is CheckoutStatus.OPEN:
             checkout.user_id = user.id
@@ -186,8 +191,12 @@ class Review:
     contents: CartContents
     quote: MallQuote
     shops: dict[UUID, Tenant]
-    methods: list[PaymentMethod] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+
+    @cached_property
+    def methods(self) -> list[PaymentMethod]:
+        """The payment methods every shop in the cart takes (read when a step needs them)."""
+        return available_methods(sorted(self.shops))
 
     @property
     def fingerprint(self) -> str:
@@ -213,13 +222,13 @@ def review(checkout: Checkout, cart: Cart, *, now: datetime | None = None) -> Re
         },
         user_id=checkout.user_id,
         email_index=checkout.email_index,
+        thumbnails=False,  # the checkout's summary shows no pictures
         now=now,
     )
     return Review(
         contents=contents,
         quote=priced,
         shops={group.shop.id: group.shop for group in contents.shops},
-        methods=available_methods(sorted({part.tenant_id for part in priced.shops})),
         messages=[*contents.messages, *priced.messages],
     )
 

@@ -80,10 +80,12 @@ def _begin() -> tuple[Checkout, Cart] | None:
     token = session.get(TOKEN_KEY)
     checkout = find_checkout(token)
     if checkout is None or checkout.status is not CheckoutStatus.OPEN:
-        token = new_token()
+        token, checkout = new_token(), None
         session[TOKEN_KEY] = token
-    checkout = start_checkout(token, cart=cart, user=_user())
-    db.session.commit()
+    was_new = checkout is None or (checkout.user_id is None and current_user.is_authenticated)
+    checkout = start_checkout(token, cart=cart, user=_user(), found=checkout)
+    if was_new:
+        db.session.commit()
     return checkout, cart
 
 
