@@ -258,10 +258,9 @@ def _holds(order: Order, status: HoldStatus | None) -> list[StockHold]:
     query = sa.select(StockHold).where(StockHold.order_id == order.id)
     if status is not None:
         query = query.where(StockHold.status == status)
-    rows = db.session.scalars(query.order_by(StockHold.variant_id)).all()
-    for row in rows:
-        db.session.refresh(row, ["status"])
-    return list(rows)
+    # Fresh from the database (another path may have moved them): one query, not one each.
+    query = query.order_by(StockHold.variant_id).execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
 
 
 def _variants(ids: object) -> dict[UUID, Variant]:
