@@ -22,7 +22,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from mall.db import PlatformModel, utcnow
 from mall.extensions import db
@@ -146,8 +146,24 @@ def job_ref(func: Callable[..., Any]) -> str:
     return ref
 
 
+# SQLAlchemy announces ``after_commit`` and ``after_rollback`` for savepoints too
+# (``begin_nested``). A savepoint released is not a commit: its jobs wait for the
+# outermost one; a savepoint rolled back drops the jobs enqueued inside it only.
+# Each open savepoint remembers how many jobs were pending when it began.
+MARKS_KEY = "mall.pending_job_marks"
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(MARKS_KEY, [])
+        marks.append(len(session.info.get(PENDING_KEY, ())))
+
+
 @event.listens_for(Session, "after_commit")
 def _dispatch_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the jobs wait for the real commit
     pending = session.info.pop(PENDING_KEY, [])
     for item in pending:
         dispatch(item)
@@ -155,7 +171,23 @@ def _dispatch_pending(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
+    marks = session.info.get(MARKS_KEY)
+    if session.in_nested_transaction() and marks:
+        del session.info.get(PENDING_KEY, [])[marks[-1] :]
+        return
     session.info.pop(PENDING_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.get(MARKS_KEY)
+        if marks:
+            marks.pop()
+    elif transaction.parent is None:
+        # The outermost transaction ended: whatever was not sent by a commit is dropped.
+        session.info.pop(PENDING_KEY, None)
+        session.info.pop(MARKS_KEY, None)
 
 
 def dispatch(item: PendingJob) -> None:

@@ -150,3 +150,24 @@ def test_rq_job_arguments_hold_ids_only(rq_app, shop_a, shelf):
     assert queued.args == ("tests.support.jobs:rename_shelf", str(shop_a.id), str(shelf), "Shown")
     assert queued.retries_left == 3
     assert queued.retry_intervals == [10, 60, 300]
+
+
+def test_a_savepoint_released_is_not_a_commit(shop_a):
+    with tenant_context(shop_a):
+        enqueue_after_commit(test_jobs.note_run, "before")
+        with db.session.begin_nested():
+            enqueue_after_commit(test_jobs.note_run, "inside")
+        assert test_jobs.RUNS == []  # a savepoint released sends nothing yet
+        enqueue_after_commit(test_jobs.note_run, "after")
+        db.session.commit()
+    assert [args for _, args in test_jobs.RUNS] == [("before",), ("inside",), ("after",)]
+
+
+def test_a_savepoint_rolled_back_drops_only_its_own_jobs(shop_a):
+    with tenant_context(shop_a):
+        enqueue_after_commit(test_jobs.note_run, "kept")
+        with pytest.raises(ValueError), db.session.begin_nested():
+            enqueue_after_commit(test_jobs.note_run, "dropped")
+            raise ValueError
+        db.session.commit()
+    assert [args for _, args in test_jobs.RUNS] == [("kept",)]
