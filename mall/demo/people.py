@@ -13,6 +13,7 @@ from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
 from mall.demo.catalog import seed_catalog
+from mall.demo.selling import DEMO_ADDRESS_DATA, seed_selling
 from mall.extensions import db
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
 from tenants.context import tenant_context
@@ -122,6 +123,7 @@ DEMO_PERSONAL_DATA = (
         DEMO_LOGIN_IP,
         DEMO_AUDIT_IP,
     )
+    + DEMO_ADDRESS_DATA
 )
 
 
@@ -139,7 +141,7 @@ def seed_demo() -> list[str]:
         _seed_invitation(shops[slug], email, role, invited_by=people[1])
     _seed_history(people, shops)
     db.session.flush()
-    return _report(shops, sum(created)) + seed_catalog()
+    return _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
 
 
 def _seed_shop(slug: str, name: str, description: str, status: TenantStatus) -> bool:
