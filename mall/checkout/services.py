@@ -239,8 +239,8 @@ def missing_step(checkout: Checkout, summary: Review) -> str | None:
         return "cart"
     if not checkout.email_ct:
         return "contact"
-    if not checkout.country:
-        return "address"
+    if checkout.shipping_address_ct is None and checkout.billing_address_ct is None:
+        return "address"  # (the country alone may come from the cart's estimate)
     if not summary.quote.ready:
         return "shipping"
     if checkout.payment_method not in {m.name for m in summary.methods}:

@@ -28,7 +28,7 @@ from flask_login import current_user
 from mall.accounts.addresses import AddressError, PostalAddress, clean_address
 from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.cart.models import Cart
-from mall.cart.services import current_cart
+from mall.cart.services import current_cart, line_count, remember_count
 from mall.checkout import forms, referral
 from mall.checkout.completion import confirmation_context
 from mall.checkout.errors import CheckoutError
@@ -182,6 +182,8 @@ def address() -> ResponseReturnValue:
     form.saved.choices = [(str(i), ", ".join(a.lines()[1:])) for i, a in saved] + [("", "New")]
     ship = _address_forms("ship", shipping_address(checkout) or billing_address(checkout))
     bill = _address_forms("bill", billing_address(checkout))
+    if request.method == "GET" and not ship.country.data and checkout.country:
+        ship.country.data = checkout.country  # the country the cart estimated for
     if request.method == "GET":
         form.billing_same.data = checkout.billing_address_ct is None
     if form.validate_on_submit():
@@ -317,6 +319,7 @@ def place() -> ResponseReturnValue:
         flash(str(error), "error")
         return redirect(url_for("checkout.review"), 303)
     db.session.commit()
+    remember_count(line_count(cart))  # the header's badge: what was ordered left the cart
     if placed.already:
         return _placed_already(placed.checkout)
     if placed.redirect_url:

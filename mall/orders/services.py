@@ -112,7 +112,7 @@ def create_order(
                 position=position,
                 product_id=priced.line.product_id,
                 variant_id=variant.id,
-                title=priced.line.title[:200],
+                title=variant.product.title[:200],  # the options have their own column
                 sku=variant.sku,
                 options=option_label(variant, variant.product)[:300],
                 kind=str(variant.product.kind),

@@ -260,8 +260,12 @@ def _ship(shop: ShopQuote, data: ShopData, country: str, choice: UUID | None) ->
     chosen = None
     if shop.shipping_options:
         chosen = next((o for o in shop.shipping_options if o.method_id == choice), None)
-        # Nothing (valid) chosen: the cheapest, first listed on a tie.
-        chosen = chosen or min(shop.shipping_options, key=lambda option: option.price)
+        # Nothing (valid) chosen: the cheapest that delivers, first listed on a tie. Local
+        # pickup is never assumed (a customer abroad would find a parcel waiting in a shop);
+        # when pickup is all there is, the customer chooses it.
+        delivered = [o for o in shop.shipping_options if o.kind != ShippingKind.PICKUP.value]
+        if chosen is None and delivered:
+            chosen = min(delivered, key=lambda option: option.price)
     else:
         shop.messages.append(f"No shipping to {country_name(country)} from this shop.")
     shop.shipping = chosen

@@ -81,6 +81,8 @@ def test_a_guest_pays_once_and_each_shop_gets_its_order(app, client, two_shops, 
     assert "ACME-1001" in confirmation and "BOLT-1001" in confirmation
     (mail,) = sent_to(app, "ada@example.com")
     assert "ACME-1001" in text_of(mail) and "BOLT-1001" in text_of(mail)
+    with client.session_transaction() as session:
+        assert "cart_items" not in session  # the header's badge counts nothing now
     assert client.get("/cart/").get_data(as_text=True).count("ACME") == 0
 
 
@@ -190,9 +192,9 @@ def test_bank_transfer_waits_then_expires_and_returns_stock_once(app, client, tw
     "change, message",
     [
         ({"ship-country": "XX"}, "Choose a country from the list."),
-        ({"ship-name": ""}, "Enter the name of the person"),
+        ({"ship-name": ""}, "Enter the name of the person or company"),
         ({"ship-line1": "12\x00 Road"}, "control character"),
-        ({"ship-postal_code": "123"}, "not a valid"),
+        ({"ship-postal_code": "123"}, "not a valid postal code in United Kingdom"),
     ],
 )
 def test_bad_addresses_are_messages(client, two_shops, no_csrf, change, message):
@@ -304,3 +306,14 @@ def test_a_signed_in_customer_keeps_an_address_for_next_time(
     add_to_cart(client, acme.variant_id)
     client.post("/checkout/contact", data={"email": "carl@example.com"})
     assert "12 Marylebone Road" in client.get("/checkout/address").get_data(as_text=True)
+
+
+def test_a_country_chosen_in_the_cart_does_not_skip_the_address(client, two_shops, no_csrf):
+    acme, _ = two_shops
+    add_to_cart(client, acme.variant_id)
+    client.post("/cart/country", data={"country": "GB"})
+    client.post("/checkout/contact", data={"email": "ada@example.com"})
+    response = client.get("/checkout/review")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/address")
+    page = client.get("/checkout/address").get_data(as_text=True)
+    assert '<option selected value="GB">' in page or 'value="GB" selected' in page

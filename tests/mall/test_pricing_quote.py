@@ -105,7 +105,10 @@ def test_free_method_only_from_its_threshold_and_pickup_shows_the_address(shop_a
     pickup = method(shop_a, "Pickup", kind="pickup", description="1 Market St, Springfield")
     shop = price([line(shop_a, 1000)]).shops[0]
     assert [o.name for o in shop.shipping_options] == ["Pickup"]
-    assert shop.shipping.description == "1 Market St, Springfield"
+    assert shop.shipping_options[0].description == "1 Market St, Springfield"
+    # Pickup is never assumed: the customer chooses it (else a parcel waits in a shop abroad).
+    assert shop.shipping is None and not shop.ready
+    shop = price([line(shop_a, 1000)], choice={shop_a.id: pickup}).shops[0]
     assert shop.shipping.method_id == pickup and shop.shipping_amount == 0
     assert {o.name for o in price([line(shop_a, 3000)]).shops[0].shipping_options} == {
         "Free",
