@@ -193,6 +193,11 @@ class Review:
     shops: dict[UUID, Tenant]
     messages: list[str] = field(default_factory=list)
 
+    @property
+    def needs_shipping(self) -> bool:
+        """False when every item is digital: the one address asked for is the billing one."""
+        return any(part.needs_shipping for part in self.quote.shops)
+
     @cached_property
     def methods(self) -> list[PaymentMethod]:
         """The payment methods every shop in the cart takes (read when a step needs them)."""

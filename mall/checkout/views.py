@@ -188,17 +188,20 @@ def address() -> ResponseReturnValue:
         form.billing_same.data = checkout.billing_address_ct is None
     if form.validate_on_submit():
         chosen = _chosen_saved(user, form.saved.data)
-        shipping = chosen or _clean(ship)
-        billing = None if form.billing_same.data else _clean(bill)
-        if shipping is not None and (form.billing_same.data or billing is not None):
+        main = chosen or _clean(ship)
+        parcels = summary.needs_shipping
+        separate = parcels and not form.billing_same.data
+        billing = _clean(bill) if separate else None
+        if main is not None and (not separate or billing is not None):
             set_addresses(
                 checkout,
-                shipping=shipping,
-                billing=billing,
+                # Digital items only: nothing ships, the one address is for the invoice.
+                shipping=main if parcels else None,
+                billing=billing if parcels else main,
                 save_for=user if form.save.data and chosen is None else None,
             )
             db.session.commit()
-            return _go("shipping")
+            return _go("shipping" if parcels else "payment")
     status = 400 if request.method == "POST" else 200
     return _page("address", checkout, summary, status, form=form, ship=ship, bill=bill, saved=saved)
 

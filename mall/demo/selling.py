@@ -52,7 +52,13 @@ DEMO_ADDRESS = PostalAddress(
     country="GB",
     phone="+44 1947 600 123",
 )
-DEMO_ADDRESS_DATA = (DEMO_ADDRESS.line1, "Larkspur Crescent", DEMO_ADDRESS.postal_code)
+DEMO_ADDRESS_DATA = (
+    DEMO_ADDRESS.line1,
+    "Larkspur Crescent",
+    DEMO_ADDRESS.city,
+    DEMO_ADDRESS.postal_code,
+    DEMO_ADDRESS.phone,
+)
 
 BANK_INSTRUCTIONS = (
     "Pay to {name}, IBAN GB29 NWBK 6016 1331 9268 19, BIC NWBKGB2L.\n"

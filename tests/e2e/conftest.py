@@ -120,7 +120,7 @@ def page(browser, live_server, request):
         "console",
         lambda msg: (
             problems.items.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error"
+            if msg.type == "error" and not expected_error_log(msg, request)
             else None
         ),
     )
@@ -164,3 +164,10 @@ def problems_expected(request) -> set[str]:
     """URLs a test expects to answer with an error status (marker ``expect_status``)."""
     marker = request.node.get_closest_marker("expect_http_error")
     return set(marker.args) if marker else set()
+
+
+def expected_error_log(msg, request) -> bool:
+    """Chromium logs every HTTP error response: not a problem for a URL the test expects."""
+    return msg.text.startswith("Failed to load resource: the server responded") and (
+        msg.location.get("url") in problems_expected(request)
+    )

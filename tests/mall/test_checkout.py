@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from mall.catalog.models import StockMovement, StockReason, Variant
+from mall.catalog.models import ProductKind, ProductStatus, StockMovement, StockReason, Variant
+from mall.catalog.services import ProductInput, VariantInput, create_product
 from mall.checkout.completion import complete_checkout, expire_overdue
 from mall.checkout.models import Checkout, CheckoutStatus
 from mall.db import utcnow
@@ -317,3 +318,33 @@ def test_a_country_chosen_in_the_cart_does_not_skip_the_address(client, two_shop
     assert response.status_code == 303 and response.headers["Location"].endswith("/address")
     page = client.get("/checkout/address").get_data(as_text=True)
     assert '<option selected value="GB">' in page or 'value="GB" selected' in page
+
+
+def test_digital_items_only_ask_for_a_billing_address_and_no_shipping(client, make_shop, no_csrf):
+    shop = make_shop("fonts")
+    with tenant_context(shop):
+        product = create_product(
+            ProductInput(
+                title="Serif Font",
+                slug="serif-font",
+                kind=ProductKind.DIGITAL,
+                status=ProductStatus.PUBLISHED,
+                variants=[VariantInput(sku="FONT-1", price=2500, track_stock=False)],
+            )
+        )
+        variant_id = product.variants[0].id
+        db.session.commit()
+    add_to_cart(client, variant_id)
+    client.post("/checkout/contact", data={"email": "ada@example.com"})
+    page = client.get("/checkout/address").get_data(as_text=True)
+    assert "Billing address" in page and "Shipping address" not in page
+    response = client.post("/checkout/address", data=ADDRESS)
+    assert response.headers["Location"].endswith("/checkout/payment")
+    client.post("/checkout/payment", data={"method": "test"})
+    review = client.get("/checkout/review").get_data(as_text=True)
+    place(client, review)
+    (order,) = orders()
+    with tenant_context(shop):
+        assert order.shipping_address_json is None and not order.needs_shipping
+        assert "Marylebone" in order.billing_address_json
+    assert order.total == 2500 and order.shipping_amount == 0
