@@ -59,7 +59,7 @@ def remember_cookie(page) -> list[dict]:
     return [c for c in page.context.cookies() if c["name"] == "remember_token"]
 
 
-def test_keep_me_signed_in_keeps_the_cart_and_sign_out_really_signs_out(page, live_app):
+def test_keep_me_signed_in_keeps_the_cart_and_sign_out_leaves_it_with_the_account(page, live_app):
     email = f"cart-{uuid.uuid4().hex[:8]}@example.com"
     make_person(live_app, email)
     title = add_a_demo_product_to_the_cart(page)
@@ -87,6 +87,11 @@ def test_keep_me_signed_in_keeps_the_cart_and_sign_out_really_signs_out(page, li
     page.goto("/account/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
+    # The cart stays with the account: the next person at this computer starts empty,
+    # and signing in again brings it back.
+    page.get_by_role("link", name="Cart", exact=True).click()
+    expect(page.locator("tr.cart-line")).to_have_count(0)
+    sign_in(page, email)
     page.get_by_role("link", name=re.compile(r"^Cart 1")).click()
     expect(page.locator("tr.cart-line")).to_contain_text(title)
 
