@@ -14,6 +14,8 @@ from mall.cart.contents import CartError
 from mall.cart.models import Cart
 from mall.countries import is_country
 from mall.extensions import db
+from mall.pricing.services import get_method
+from tenants.context import tenant_context
 
 MAX_COUPONS = 5
 _COUPON = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
@@ -34,6 +36,12 @@ def set_shipping_choice(cart: Cart, tenant_id: UUID, method_id: UUID) -> None:
     """Choose how one shop's part of the cart is shipped (one of the quote's options)."""
     if all(line.tenant_id != tenant_id for line in cart.lines):
         raise CartError("That shop has nothing in your cart.")
+    with tenant_context(tenant_id):
+        method = get_method(method_id)
+        if method is None or not method.active:
+            raise CartError("That shop does not offer this shipping method: choose another.")
+        if cart.country and method.countries and cart.country not in method.countries:
+            raise CartError("That shipping method does not go to your country: choose another.")
     chosen = {
         key: value for key, value in (cart.shipping_choice or {}).items() if key != tenant_id.hex
     }

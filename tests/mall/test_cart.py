@@ -18,6 +18,7 @@ from mall.catalog.models import Product, ProductStatus, StockReason, Variant
 from mall.catalog.stock import adjust_stock
 from mall.db import utcnow
 from mall.extensions import db
+from mall.pricing.models import ShippingKind, ShippingMethod
 from tenants.context import tenant_context
 from tenants.models import TenantStatus
 from tenants.services import set_status
@@ -571,3 +572,27 @@ def test_country_and_coupon_codes_are_kept_and_checked(client, shop_a, no_csrf):
     assert "That shop has nothing in your cart." in body(client.get("/cart/"))
     client.post("/cart/shipping", data={"tenant_id": str(shop_a.id), "method_id": "\x00"})
     assert stored_cart(client).shipping_choice == {}
+
+
+def test_a_shipping_choice_must_be_a_method_the_shop_offers_there(client, shop_a, shop_b, no_csrf):
+    made = make_product(shop_a, "Mug")
+    add(client, made.variant_ids[0])
+    client.post("/cart/country", data={"country": "US"})
+    methods = {}
+    for shop, name, countries in ((shop_a, "Express DE", ["DE"]), (shop_b, "Courier", [])):
+        with tenant_context(shop):
+            method = ShippingMethod(
+                name=name, kind=ShippingKind.FLAT, price=500, countries=countries
+            )
+            db.session.add(method)
+            db.session.commit()
+            methods[name] = method.id
+    for name, message in (
+        ("Express DE", "does not go to your country"),
+        ("Courier", "does not offer"),
+    ):
+        client.post(
+            "/cart/shipping", data={"tenant_id": str(shop_a.id), "method_id": str(methods[name])}
+        )
+        assert message in body(client.get("/cart/"))
+        assert stored_cart(client).shipping_choice == {}
