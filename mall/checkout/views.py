@@ -9,6 +9,8 @@ starts a new checkout, and the confirmation is reached by a signed link.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from uuid import UUID
 
@@ -120,6 +122,30 @@ def _reached(step: str, checkout: Checkout, summary: Review) -> str | None:
     return missing if STEPS.index(missing) < STEPS.index(step) else None
 
 
+def step(name: str) -> Callable[[Callable[..., ResponseReturnValue]], Callable[[], Any]]:
+    """A step's view gets the visitor's checkout, cart and the cart priced for it.
+
+    Without a cart the visitor goes to the cart; ahead of an earlier step still
+    missing (a typed URL, a stale tab), to that step.
+    """
+
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[[], Any]:
+        @wraps(view)
+        def wrapped() -> ResponseReturnValue:
+            begun = _begin()
+            if begun is None:
+                return _go("cart")
+            checkout, cart = begun
+            summary = review(checkout, cart)
+            if (earlier := _reached(name, checkout, summary)) is not None:
+                return _go(earlier)
+            return view(checkout, cart, summary)
+
+        return wrapped
+
+    return decorate
+
+
 @bp.get("/")
 def start() -> ResponseReturnValue:
     """Go to the first step not done yet (or the review)."""
@@ -131,13 +157,9 @@ def start() -> ResponseReturnValue:
 
 
 @bp.route("/contact", methods=["GET", "POST"])
-def contact() -> ResponseReturnValue:
+@step("contact")
+def contact(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 1: the email the confirmation goes to (sign in, or go on as a guest)."""
-    begun = _begin()
-    if begun is None:
-        return _go("cart")
-    checkout, cart = begun
-    summary = review(checkout, cart)
     form = forms.ContactForm()
     if request.method == "GET" and checkout.email_ct:
         form.email.data = checkout.email
@@ -167,15 +189,9 @@ def _clean(fields: forms.AddressFields) -> PostalAddress | None:
 
 
 @bp.route("/address", methods=["GET", "POST"])
-def address() -> ResponseReturnValue:
+@step("address")
+def address(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 2: one shipping address for every shop (and a billing address if different)."""
-    begun = _begin()
-    if begun is None:
-        return _go("cart")
-    checkout, cart = begun
-    summary = review(checkout, cart)
-    if (earlier := _reached("address", checkout, summary)) is not None:
-        return _go(earlier)
     user = _user()
     saved = saved_addresses(user) if user is not None else []
     form = forms.AddressForm()
@@ -216,15 +232,9 @@ def _chosen_saved(user: Any, raw: str | None) -> PostalAddress | None:
 
 
 @bp.route("/shipping", methods=["GET", "POST"])
-def shipping() -> ResponseReturnValue:
+@step("shipping")
+def shipping(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 3: a shipping method for each shop's parcel (digital parts need none)."""
-    begun = _begin()
-    if begun is None:
-        return _go("cart")
-    checkout, cart = begun
-    summary = review(checkout, cart)
-    if (earlier := _reached("shipping", checkout, summary)) is not None:
-        return _go(earlier)
     if request.method == "POST":
         choice, missing = _shipping_choice(summary)
         if not missing:
@@ -252,15 +262,9 @@ def _shipping_choice(summary: Review) -> tuple[dict[UUID, UUID], bool]:
 
 
 @bp.route("/payment", methods=["GET", "POST"])
-def payment() -> ResponseReturnValue:
+@step("payment")
+def payment(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 4: how to pay (the methods every shop in the cart accepts)."""
-    begun = _begin()
-    if begun is None:
-        return _go("cart")
-    checkout, cart = begun
-    summary = review(checkout, cart)
-    if (earlier := _reached("payment", checkout, summary)) is not None:
-        return _go(earlier)
     form = forms.PaymentForm()
     form.method.choices = [(m.name, m.label) for m in summary.methods]
     if request.method == "GET" and checkout.payment_method:
@@ -277,15 +281,9 @@ def payment() -> ResponseReturnValue:
 
 
 @bp.get("/review", endpoint="review")
-def review_page() -> ResponseReturnValue:
+@step("review")
+def review_page(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 5: everything at once, every shop's part and the total; then place the order."""
-    begun = _begin()
-    if begun is None:
-        return _go("cart")
-    checkout, cart = begun
-    summary = review(checkout, cart)
-    if (step := missing_step(checkout, summary)) is not None:
-        return _go(step)
     form = forms.PlaceOrderForm(reviewed=summary.fingerprint)
     return _page("review", checkout, summary, form=form, address=shipping_address(checkout))
 
