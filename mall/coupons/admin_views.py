@@ -12,12 +12,10 @@ from uuid import UUID
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
 
 from mall.coupons import editing, forms
-from mall.coupons.errors import InvalidCoupon
+from mall.coupons.form_flow import coupon_form_round_trip
 from mall.coupons.models import ShopCoupon
-from mall.coupons.services import normalise_code
 from mall.db import utcnow
 from mall.errors import get_or_404
 from mall.extensions import db
@@ -76,37 +74,15 @@ def edit_coupon(coupon_id: UUID) -> ResponseReturnValue:
 
 
 def _coupon_form(coupon: ShopCoupon | None) -> ResponseReturnValue:
-    form = forms.CouponForm(products=editing.product_choices())
-    if request.method == "GET":
-        if coupon is not None:
-            form.fill(coupon)
-        return _form_page(form, coupon)
-    data = form.to_input()
-    if data is None:
-        return _form_page(form, coupon, 400)
-    try:
-        if coupon is None:
-            editing.create_shop_coupon(data)
-            done = "added"
-        else:
-            done = "saved" if editing.update_shop_coupon(coupon, data) else "unchanged"
-        db.session.commit()
-    except InvalidCoupon as error:
-        db.session.rollback()
-        form.file_errors(error.errors)
-        return _form_page(form, coupon, 400)
-    except IntegrityError:  # lost a race for the code: nothing is saved
-        db.session.rollback()
-        form.code.errors = ["Another coupon already has this code."]
-        return _form_page(form, coupon, 400)
-    flash(f"Coupon {normalise_code(data.code)} is {done}.", "success")
-    return redirect(url_for("coupons_admin.coupons"), 303)
-
-
-def _form_page(
-    form: forms.CouponForm, coupon: ShopCoupon | None, status: int = 200
-) -> ResponseReturnValue:
-    return render_template("coupons/admin_form.html", form=form, coupon=coupon), status
+    return coupon_form_round_trip(
+        forms.CouponForm(products=editing.product_choices()),
+        coupon,
+        template="coupons/admin_form.html",
+        create=editing.create_shop_coupon,
+        update=editing.update_shop_coupon,
+        noun="Coupon",
+        back_to=url_for("coupons_admin.coupons"),
+    )
 
 
 @bp.post("/<uuid:coupon_id>/active")

@@ -13,13 +13,11 @@ from uuid import UUID
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from mall.accounts.auth import operator_required
 from mall.coupons import editing, forms
-from mall.coupons.errors import InvalidCoupon
+from mall.coupons.form_flow import coupon_form_round_trip
 from mall.coupons.models import MallCoupon
-from mall.coupons.services import normalise_code
 from mall.db import utcnow
 from mall.errors import get_or_404
 from mall.extensions import db
@@ -64,37 +62,15 @@ def edit_coupon(mall_coupon_id: UUID) -> ResponseReturnValue:
 
 
 def _coupon_form(coupon: MallCoupon | None) -> ResponseReturnValue:
-    form = forms.CouponForm()
-    if request.method == "GET":
-        if coupon is not None:
-            form.fill(coupon)
-        return _form_page(form, coupon)
-    data = form.to_input()
-    if data is None:
-        return _form_page(form, coupon, 400)
-    try:
-        if coupon is None:
-            editing.create_mall_coupon(data, actor_id=current_user.id)
-            done = "added"
-        else:
-            done = "saved" if editing.update_mall_coupon(coupon, data) else "unchanged"
-        db.session.commit()
-    except InvalidCoupon as error:
-        db.session.rollback()
-        form.file_errors(error.errors)
-        return _form_page(form, coupon, 400)
-    except IntegrityError:  # lost a race for the code: nothing is saved
-        db.session.rollback()
-        form.code.errors = ["Another coupon already has this code."]
-        return _form_page(form, coupon, 400)
-    flash(f"Mall coupon {normalise_code(data.code)} is {done}.", "success")
-    return redirect(url_for("coupons_console.coupons"), 303)
-
-
-def _form_page(
-    form: forms.CouponForm, coupon: MallCoupon | None, status: int = 200
-) -> ResponseReturnValue:
-    return render_template("coupons/console_form.html", form=form, coupon=coupon), status
+    return coupon_form_round_trip(
+        forms.CouponForm(),
+        coupon,
+        template="coupons/console_form.html",
+        create=lambda data: editing.create_mall_coupon(data, actor_id=current_user.id),
+        update=editing.update_mall_coupon,
+        noun="Mall coupon",
+        back_to=url_for("coupons_console.coupons"),
+    )
 
 
 @bp.post("/<uuid:mall_coupon_id>/active")
