@@ -13,6 +13,7 @@ and the most a cart holds (50 lines of 99) is under 5 * 10**16: far inside
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -50,12 +51,26 @@ def format_money(minor: int | None, *, code: str | None = None, locale: str = "e
     return format_currency(amount, code, locale=locale)
 
 
+# Commas only between groups of three digits: "1,234.50". "1,5" is not read as 15.
+THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+DECIMAL_COMMA = "Use a point for the decimals (12.50); a comma only between thousands (1,250.00)."
+
+
 def parse_money(text: str | None, *, code: str | None = None) -> int:
-    """``"12.5"`` -> ``1250``: what a person types, in minor units (no negatives)."""
+    """``"12.5"`` -> ``1250``: what a person types, in minor units (no negatives).
+
+    "1,250.00" is 1250.00; a comma anywhere else ("1,5", "12,99") is refused, never
+    read as a thousands separator: a refund of "1,5" must not send back 15.00.
+    """
     digits = minor_digits(code)
-    raw = (text or "").strip().replace(",", "")
+    raw = (text or "").strip()
     for symbol in ("$", "€", "£", "¥"):
         raw = raw.replace(symbol, "")
+    raw = raw.strip()
+    if "," in raw:
+        if not THOUSANDS.fullmatch(raw):
+            raise MoneyError(DECIMAL_COMMA)
+        raw = raw.replace(",", "")
     try:
         amount = Decimal(raw.strip())
     except InvalidOperation:
@@ -142,3 +157,16 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
         parts[index] += 1
     return [sign * part for part in parts]
+
+
+def proportion(amount: int, part: int, whole: int) -> int:
+    """``amount * part / whole``, half-up: the share of ``amount`` that ``part`` of ``whole`` is.
+
+    Used cumulatively (the share of everything refunded so far, minus the share
+    already taken), a sequence of partial shares adds up to exactly ``amount``
+    when ``part`` reaches ``whole``: no cent is created or lost on the way.
+    """
+    if whole == 0:
+        return 0
+    share = Decimal(amount) * part / whole
+    return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))

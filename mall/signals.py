@@ -34,10 +34,28 @@ payment_expired = _signals.signal("payment-expired")
 payment_refunded = _signals.signal("payment-refunded")
 # sender: the payments domain; ``checkout_id``, ``amount``, ``provider_ref``: a dispute opened.
 payment_disputed = _signals.signal("payment-disputed")
+# sender: the Payment; ``checkout_id``, ``provider_ref``, ``amount``, ``status`` (Stripe's:
+# needs_response, under_review, warning_…), ``reason``, ``evidence_due_by`` (a Unix time or
+# None): a dispute opened (sent after ``payment_disputed``) or changed. The ledger opens it
+# once and keeps its deadline and status.
+payment_dispute_updated = _signals.signal("payment-dispute-updated")
+# sender: the Payment; the same arguments, ``status`` won, lost or warning_closed: a dispute
+# closed. The ledger pays the shops again (won) or leaves the chargeback on them (lost), once.
+payment_dispute_closed = _signals.signal("payment-dispute-closed")
 
 # sender: the Order (in its shop's context) that became paid.
 order_paid = _signals.signal("order-paid")
 # sender: the Order that was cancelled (before fulfilment); stock has been returned.
 order_cancelled = _signals.signal("order-cancelled")
+# sender: the Order (in its shop's context) whose shipment was just recorded; ``shipment_id``,
+# ``complete`` (True when every line that ships has now shipped).
+order_fulfilled = _signals.signal("order-fulfilled")
+# sender: the Order that was refunded (in part or in full); ``refund_id``, ``amount`` (what the
+# customer got back), ``lines``: tuple of (order_line_id, quantity, amount) refunded, ``full``.
+order_refunded = _signals.signal("order-refunded")
+# sender: the Payment; ``checkout_id``, ``amount``, ``provider_ref``, ``payment_refund_id``: a
+# refund made on the provider's dashboard that no single shop order could take (the ledger
+# holds it as unattributed until the operator assigns it).
+refund_unattributed = _signals.signal("refund-unattributed")
 # sender: the Checkout that expired unpaid; its orders were cancelled and holds released.
 checkout_expired = _signals.signal("checkout-expired")

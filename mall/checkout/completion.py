@@ -35,6 +35,7 @@ from mall.orders.services import (
     mark_order_paid,
     mark_order_refunded,
     orders_of_checkout,
+    record_event,
 )
 from mall.payments.services import PaymentError, bank_instructions, refund
 from mall.signals import checkout_expired
@@ -75,16 +76,20 @@ def complete_checkout(checkout_id: UUID) -> bool:
     ):
         return False
     shops = _shops_of(orders := orders_of_checkout(checkout.id))
-    short = []
+    short, cancelled = [], []
     for order in orders:
         with tenant_context(shops[order.tenant_id]):
             mark_order_paid(order, note=_paid_note(checkout), revive=late)
             if order.status is OrderStatus.PAID_OUT_OF_STOCK:
                 short.append(order)
+            elif order.status is OrderStatus.CANCELLED:
+                cancelled.append(order)  # the shop cancelled it while the customer paid
             notify_shop_of_order(order)
     confirm_redemptions(checkout.id)
     for order in short:
         _refund_short(checkout, order, shops[order.tenant_id])
+    for order in cancelled:
+        _refund_cancelled(checkout, order, shops[order.tenant_id])
     enqueue_after_commit(send_checkout_confirmation, str(checkout.id))
     return True
 
@@ -113,6 +118,26 @@ def _refund_short(checkout: Checkout, order: Order, shop: Tenant) -> None:
             order,
             amount=order.total,
             note="Refunded in full: the stock was sold before the payment arrived.",
+        )
+
+
+def _refund_cancelled(checkout: Checkout, order: Order, shop: Tenant) -> None:
+    """Give back a shop's part that was cancelled while its customer was paying."""
+    try:
+        refund(
+            checkout.id,
+            order.total,
+            reason=f"{order.number}: cancelled by the shop before the payment arrived",
+            key=f"cancelled-{order.id.hex}",
+        )
+    except PaymentError:
+        current_app.logger.warning("refund of a cancelled order failed: order %s", order.id)
+        return
+    with tenant_context(shop):
+        record_event(
+            order,
+            "refunded",
+            "The payment arrived after the order was cancelled: refunded in full.",
         )
 
 

@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The shop's order pages in its back office."""
-    from mall.orders import admin_views
+    """The shop's order pages in its back office; refunds made on the provider's dashboard."""
+    from mall.orders import admin_views, refunds
 
     app.register_blueprint(admin_views.bp)
+    refunds.connect()

@@ -7,6 +7,10 @@ class OrderError(Exception):
     """An order action that cannot happen; the message says why."""
 
 
+class InvalidTransition(OrderError):
+    """The status machine (``mall.orders.status``) does not allow this move from here."""
+
+
 class StockShortage(OrderError):
     """Holding stock for an order failed: someone else bought the last units first."""
 

@@ -1,4 +1,10 @@
-"""Order emails, run by jobs that receive ids only."""
+"""Order emails, run by jobs that receive ids only.
+
+The customer's emails are rendered from ``orders/email/<name>.{txt,html}``
+through the one ``mail/orders_email`` template (``mall.mail`` renders
+``mail/<template>``): each job opens the order in its shop's context and reads
+the sealed address there.
+"""
 
 from __future__ import annotations
 
@@ -54,3 +60,46 @@ def send_new_order_email(tenant_id: str, order_id: str) -> None:
         ]
     for message in messages:
         deliver(message)
+
+
+def _email_customer(tenant_id: str, order_id: str, *, email: str, subject: str) -> None:
+    """Render ``orders/email/<email>`` for the order's customer and send it."""
+    from mall.orders.services import get_order
+
+    shop = db.session.get(Tenant, UUID(str(tenant_id)))
+    if shop is None:
+        return
+    with tenant_context(shop):
+        order = get_order(order_id)
+        if order is None:
+            return
+        message = render_message(
+            "orders_email",
+            email=email,
+            to=order.email,  # opened here, at send time: never in the job's arguments
+            subject=subject.format(number=order.number, shop=shop.name),
+            shop_name=shop.name,
+            order=order,
+            lines=list(order.lines),
+            money=lambda minor: format_money(minor, code=order.currency),
+        )
+    deliver(message)
+
+
+@job(queue="mail")
+def send_order_cancelled_email(tenant_id: str, order_id: str) -> None:
+    """Tell the customer that the shop cancelled their order (and what was refunded)."""
+    _email_customer(
+        tenant_id, order_id, email="cancelled", subject="Your order {number} at {shop} is cancelled"
+    )
+
+
+@job(queue="mail")
+def send_transfer_received_email(tenant_id: str, order_id: str) -> None:
+    """Tell the customer that the shop received their bank transfer: the order is paid."""
+    _email_customer(
+        tenant_id,
+        order_id,
+        email="transfer_received",
+        subject="{shop} received your payment for order {number}",
+    )

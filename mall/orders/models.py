@@ -25,9 +25,14 @@ from tenants.scoping import TenantScoped, tenant_fk, tenant_unique
 
 
 class OrderStatus(StrEnum):
+    """Where the order is; the allowed moves are in ``mall.orders.status`` (one place)."""
+
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
     PAID_OUT_OF_STOCK = "paid_short"  # paid after its hold lapsed and the stock was sold
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    FULFILLED = "fulfilled"
+    DELIVERED = "delivered"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
 
@@ -35,6 +40,7 @@ class OrderStatus(StrEnum):
 class PaymentStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     VOIDED = "voided"  # never paid: the checkout expired or the order was cancelled
 
@@ -56,10 +62,10 @@ class Order(TenantScoped, Timestamped, db.Model):
     checkout_id: Mapped[UUID] = mapped_column(sa.ForeignKey("checkouts.id"))
     number: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[OrderStatus] = mapped_column(
-        str_enum(OrderStatus), default=OrderStatus.AWAITING_PAYMENT
+        str_enum(OrderStatus, 24), default=OrderStatus.AWAITING_PAYMENT
     )
     payment_status: Mapped[PaymentStatus] = mapped_column(
-        str_enum(PaymentStatus), default=PaymentStatus.PENDING
+        str_enum(PaymentStatus, 24), default=PaymentStatus.PENDING
     )
     payment_method: Mapped[str] = mapped_column(sa.String(32))
     user_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -69,6 +75,7 @@ class Order(TenantScoped, Timestamped, db.Model):
     discount_platform: Mapped[int] = mapped_column(AMOUNT, default=0)
     shipping_amount: Mapped[int] = mapped_column(AMOUNT, default=0)
     shipping_tax: Mapped[int] = mapped_column(AMOUNT, default=0)
+    shipping_tax_collector: Mapped[Party] = mapped_column(str_enum(Party), default=Party.SHOP)
     tax: Mapped[int] = mapped_column(AMOUNT, default=0)  # lines' tax and shipping tax
     total: Mapped[int] = mapped_column(AMOUNT)
     prices_include_tax: Mapped[bool] = mapped_column(default=False)
@@ -78,6 +85,13 @@ class Order(TenantScoped, Timestamped, db.Model):
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    fulfilled_at: Mapped[datetime | None]  # the last shipment (or, digital only, the payment)
+    delivered_at: Mapped[datetime | None]
+    refunded_amount: Mapped[int] = mapped_column(AMOUNT, default=0)  # sum of its refunds
+    # The commission frozen when the order was paid (lines in ``order_commissions``):
+    # its total and the shop's rate then (a category override may differ per line).
+    commission: Mapped[int] = mapped_column(AMOUNT, default=0)
+    commission_rate_bp: Mapped[int | None]
     # Sealed under the shop's key: this shop's own copy of what the customer gave.
     email_ct: Mapped[bytes] = mapped_column("email", sa.LargeBinary)
     email_index: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
@@ -102,7 +116,16 @@ class Order(TenantScoped, Timestamped, db.Model):
         tenant_unique("checkout_id"),  # one order per shop per checkout, whatever repeats
         sa.Index("ix_orders_tenant_id_placed_at", "tenant_id", "placed_at"),
         sa.Index("ix_orders_tenant_id_status_placed_at", "tenant_id", "status", "placed_at"),
+        sa.Index(
+            "ix_orders_tenant_id_payment_status_placed_at",
+            "tenant_id",
+            "payment_status",
+            "placed_at",
+        ),
         sa.Index("ix_orders_checkout_id", "checkout_id"),
+        # The holding period's sweep, across shops: orders fulfilled / paid in a window.
+        sa.Index("ix_orders_fulfilled_at", "fulfilled_at"),
+        sa.Index("ix_orders_paid_at", "paid_at"),
         sa.Index("ix_orders_tenant_id_email_index", "tenant_id", "email_index"),
     )
 
@@ -131,6 +154,9 @@ class OrderLine(TenantScoped, db.Model):
     tax_collector: Mapped[Party] = mapped_column(str_enum(Party), default=Party.SHOP)
     tax_country: Mapped[str] = mapped_column(sa.String(2), default="")
     total: Mapped[int] = mapped_column(AMOUNT)
+    quantity_shipped: Mapped[int] = mapped_column(default=0)
+    quantity_refunded: Mapped[int] = mapped_column(default=0)
+    amount_refunded: Mapped[int] = mapped_column(AMOUNT, default=0)  # of ``total``
 
     order: Mapped[Order] = relationship(back_populates="lines", overlaps="shop")
 
@@ -196,4 +222,109 @@ class StockHold(TenantScoped, db.Model):
         tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
         tenant_unique("order_id", "variant_id"),
         sa.Index("ix_stock_holds_status_expires_at", "status", "expires_at"),
+    )
+
+
+# ---------------------------------------------------------------- fulfilment
+
+
+class Shipment(TenantScoped, db.Model):
+    """A parcel sent for an order: some of its lines, some of their quantities."""
+
+    __tablename__ = "shipments"
+
+    order_id: Mapped[UUID]
+    carrier: Mapped[str] = mapped_column(sa.String(40), default="")  # a CARRIERS key or free text
+    tracking_number: Mapped[str] = mapped_column(sa.String(100), default="")
+    tracking_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    shipped_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The rendered form's key: a double click or a retried POST makes one shipment.
+    request_key: Mapped[str] = mapped_column(sa.String(64))
+    actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    customer_notified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[ShipmentLine]] = relationship(overlaps="shop")
+
+    __table_args__ = (
+        tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        tenant_unique("request_key"),
+        sa.Index("ix_shipments_tenant_id_order_id", "tenant_id", "order_id"),
+    )
+
+
+class ShipmentLine(TenantScoped, db.Model):
+    """How many units of one order line went in a shipment."""
+
+    __tablename__ = "shipment_lines"
+
+    shipment_id: Mapped[UUID]
+    order_line_id: Mapped[UUID]
+    quantity: Mapped[int]
+
+    __table_args__ = (
+        tenant_fk(["shipment_id"], "shipments", ondelete="CASCADE"),
+        tenant_fk(["order_line_id"], "order_lines"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.Index("ix_shipment_lines_tenant_id_shipment_id", "tenant_id", "shipment_id"),
+    )
+
+
+# ---------------------------------------------------------------- refunds
+
+
+class RefundSource(StrEnum):
+    ADMIN = "admin"  # the shop's staff, in its back office
+    PROVIDER = "provider"  # made on the provider's dashboard, reported by its webhook
+    SHORT = "short"  # the stock was sold before a late payment arrived
+    CANCEL = "cancel"  # a paid, unfulfilled order cancelled by the shop
+
+
+class OrderRefund(TenantScoped, db.Model):
+    """Money given back on an order: once per idempotency key, whichever way it started.
+
+    ``amount`` is what the customer gets back (lines, shipping and their tax);
+    ``payment_refund_id`` is the provider's refund (None: recorded as manual, the
+    shop paid it back itself). The ledger entry is keyed by this row's id.
+    """
+
+    __tablename__ = "order_refunds"
+
+    order_id: Mapped[UUID]
+    amount: Mapped[int] = mapped_column(AMOUNT)
+    shipping: Mapped[int] = mapped_column(AMOUNT, default=0)  # of ``amount``, tax included
+    restocked: Mapped[bool] = mapped_column(default=False)
+    manual: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[RefundSource] = mapped_column(str_enum(RefundSource), default=RefundSource.ADMIN)
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255))
+    payment_refund_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("payment_refunds.id"))
+    actor_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[OrderRefundLine]] = relationship(overlaps="shop")
+
+    __table_args__ = (
+        tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        tenant_unique("idempotency_key"),
+        sa.Index("ix_order_refunds_tenant_id_order_id", "tenant_id", "order_id"),
+        sa.Index("ix_order_refunds_payment_refund_id", "payment_refund_id"),
+    )
+
+
+class OrderRefundLine(TenantScoped, db.Model):
+    """One order line's part of a refund: units (0 for an amount only), amount and its tax."""
+
+    __tablename__ = "order_refund_lines"
+
+    refund_id: Mapped[UUID]
+    order_line_id: Mapped[UUID]
+    quantity: Mapped[int] = mapped_column(default=0)
+    amount: Mapped[int] = mapped_column(AMOUNT)  # of the line's ``total``
+    tax: Mapped[int] = mapped_column(AMOUNT, default=0)  # of ``amount``
+
+    __table_args__ = (
+        tenant_fk(["refund_id"], "order_refunds", ondelete="CASCADE"),
+        tenant_fk(["order_line_id"], "order_lines"),
+        sa.Index("ix_order_refund_lines_tenant_id_refund_id", "tenant_id", "refund_id"),
     )

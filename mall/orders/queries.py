@@ -8,6 +8,7 @@ them to that shop).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -21,19 +22,94 @@ from mall.orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PaymentStatus,
     StockHold,
 )
 from mall.orders.services import order_address
 from mall.pagination import Page, paginate
-from tenants.keys import CiphertextInvalid, KeyDestroyed
+from tenants.context import TenantContextRequired, current_tenant_id
+from tenants.keys import CiphertextInvalid, KeyDestroyed, reveal, tenant_scope
 
 STATUS_LABELS = {
     OrderStatus.AWAITING_PAYMENT: "Awaiting payment",
     OrderStatus.PAID: "Paid",
     OrderStatus.PAID_OUT_OF_STOCK: "Paid — out of stock",
+    OrderStatus.PARTIALLY_FULFILLED: "Partially fulfilled",
+    OrderStatus.FULFILLED: "Fulfilled",
+    OrderStatus.DELIVERED: "Delivered",
     OrderStatus.CANCELLED: "Cancelled",
     OrderStatus.REFUNDED: "Refunded",
 }
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    """What the shop looks for in its orders; every field empty means every order.
+
+    ``placed_from`` and ``placed_to`` are days in UTC, both included. ``number`` is
+    an order number or its beginning, in any case. ``customer`` is the blind index
+    of a customer's email (``customer_token``): the email itself is never carried.
+    """
+
+    status: OrderStatus | None = None
+    payment_status: PaymentStatus | None = None
+    placed_from: date | None = None
+    placed_to: date | None = None
+    number: str = ""
+    customer: bytes | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def customer_token(email: str) -> str:
+    """The blind index of ``email`` in the shop in context, as hex: what a link may carry.
+
+    Emails are sealed; orders are found by this HMAC under the shop's own index key,
+    so neither the address nor anything another shop could match ends up in a URL.
+    """
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantContextRequired("orders searched by email outside a tenant context")
+    return Order.email.lookup(email, scope=tenant_scope(tenant_id)).hex()
+
+
+def _number_criterion(text: str) -> sa.ColumnElement[bool]:
+    # Numbers are made in capitals (``ACME-1042``), so a capitalised prefix matches any case.
+    wanted = text.upper()
+    criteria = [Order.number.like(_like_prefix(wanted), escape="\\")]
+    if wanted.isdigit():  # "1042": the number after the shop's prefix (``ACME-1042``)
+        criteria.append(Order.number.like("%-" + _like_prefix(wanted), escape="\\"))
+    return sa.or_(*criteria)
+
+
+def search_orders(search: OrderSearch) -> sa.Select[tuple[Order]]:
+    """The orders matching ``search``, newest first (``placed_at``, then id: a total order).
+
+    The sort is served by ``ix_orders_tenant_id_placed_at`` (with a status,
+    ``ix_orders_tenant_id_status_placed_at``); a customer's orders are found through
+    ``ix_orders_tenant_id_email_index``.
+    """
+    query = sa.select(Order)
+    if search.status is not None:
+        query = query.where(Order.status == search.status)
+    if search.payment_status is not None:
+        query = query.where(Order.payment_status == search.payment_status)
+    if search.placed_from is not None:
+        query = query.where(Order.placed_at >= _day_start(search.placed_from))
+    if search.placed_to is not None:
+        query = query.where(Order.placed_at < _day_start(search.placed_to + timedelta(days=1)))
+    if search.number:
+        query = query.where(_number_criterion(search.number))
+    if search.customer is not None:
+        query = query.where(Order.email_index == search.customer)
+    return query.order_by(Order.placed_at.desc(), Order.id.desc())
 
 
 @dataclass(frozen=True)
@@ -44,28 +120,27 @@ class OrderList:
     items: dict[UUID, int]
 
 
-def order_list(*, status: str | None = None, page: int = 1, per_page: int = 25) -> OrderList:
-    """The shop's orders, newest first, optionally of one status (three queries a page).
+def item_counts(order_ids: list[UUID]) -> dict[UUID, int]:
+    """Units per order for these orders, in one grouped query (not one per order)."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(OrderLine.order_id, sa.func.sum(OrderLine.quantity))
+        .where(OrderLine.order_id.in_(order_ids))
+        .group_by(OrderLine.order_id)
+    )
+    return {order_id: int(total or 0) for order_id, total in rows}
 
-    Ordered by ``placed_at`` so that ``ix_orders_tenant_id_placed_at`` (or, with a
-    status, ``ix_orders_tenant_id_status_placed_at``) serves the sort.
-    """
-    query = sa.select(Order)
-    if status:
-        query = query.where(Order.status == OrderStatus(status))
-    query = query.order_by(Order.placed_at.desc(), Order.id.desc())
-    found = paginate(query, page=page, per_page=per_page)
-    ids = [order.id for order in found.items]
-    counts: dict[UUID, int] = {}
-    if ids:
-        # One grouped query for the page instead of loading every order's lines.
-        rows = db.session.execute(
-            sa.select(OrderLine.order_id, sa.func.sum(OrderLine.quantity))
-            .where(OrderLine.order_id.in_(ids))
-            .group_by(OrderLine.order_id)
-        )
-        counts = {order_id: total for order_id, total in rows}
-    return OrderList(page=found, items={order_id: int(n or 0) for order_id, n in counts.items()})
+
+def order_list(
+    search: OrderSearch | None = None, *, page: int = 1, per_page: int = 25
+) -> OrderList:
+    """One page of the shop's orders matching ``search``: three queries whatever the page size."""
+    found = paginate(search_orders(search or OrderSearch()), page=page, per_page=per_page)
+    return OrderList(page=found, items=item_counts([order.id for order in found.items]))
+
+
+CUSTOMER_EVENTS = frozenset({"placed"})  # without an actor: the customer did it, not the system
 
 
 @dataclass
@@ -80,11 +155,37 @@ class OrderDetail:
     holds: list[StockHold]
     skus: dict[UUID, str] = field(default_factory=dict)  # variant id -> SKU (for the holds)
     address: PostalAddress | None = None
+    billing: PostalAddress | None = None
     address_unreadable: bool = False
+
+    def who(self, event: OrderEvent) -> str:
+        """Who did ``event``: the member's name (or email), the customer, or the system."""
+        actor = self.actors.get(event.actor_id) if event.actor_id else None
+        if actor is not None:
+            return reveal(actor, "name") or reveal(actor, "email") or "a member"
+        if event.actor_id is None and event.kind in CUSTOMER_EVENTS:
+            return "the customer"
+        return "the system" if event.actor_id is None else "a former member"
+
+    @property
+    def units_shipped(self) -> int:
+        return sum(line.quantity_shipped for line in self.lines)
+
+    @property
+    def cancellable(self) -> bool:
+        """Unpaid, or paid with nothing shipped yet (then the cancel refunds it in full)."""
+        status = self.order.status
+        if status is OrderStatus.AWAITING_PAYMENT:
+            return True
+        return status is OrderStatus.PAID and self.units_shipped == 0
+
+    @property
+    def deliverable(self) -> bool:
+        return self.order.status is OrderStatus.FULFILLED
 
 
 def order_detail(order: Order) -> OrderDetail:
-    """The order's lines, discounts, timeline (with who acted), holds and shipping address.
+    """The order's lines, discounts, timeline (with who acted), holds and addresses.
 
     Six queries whatever the number of lines or events: the actors of the
     timeline are read in one query, not one per event.
@@ -108,12 +209,6 @@ def order_detail(order: Order) -> OrderDetail:
             .order_by(OrderEvent.created_at, OrderEvent.id)
         )
     )
-    actor_ids = {event.actor_id for event in events if event.actor_id}
-    actors = (
-        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
     holds = list(
         db.session.scalars(
             sa.select(StockHold)
@@ -126,13 +221,20 @@ def order_detail(order: Order) -> OrderDetail:
         lines=lines,
         discounts=discounts,
         events=events,
-        actors=actors,
+        actors=_actors({event.actor_id for event in events if event.actor_id}),
         holds=holds,
         skus={line.variant_id: line.sku for line in lines},
     )
     try:
         detail.address = order_address(order)
+        detail.billing = order_address(order, "billing")
     except (KeyDestroyed, CiphertextInvalid):
         # The shop's keys were shredded, or the copy was tampered with: say so, do not fail.
         detail.address_unreadable = True
     return detail
+
+
+def _actors(ids: set[UUID]) -> dict[UUID, User]:
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}

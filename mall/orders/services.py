@@ -27,7 +27,9 @@ from mall.catalog.stock import OutOfStock, adjust_stock
 from mall.db import utcnow
 from mall.extensions import db
 from mall.money import Party
-from mall.orders.errors import OrderError, StockShortage
+from mall.orders import status
+from mall.orders.errors import InvalidTransition, OrderError, StockShortage
+from mall.orders.fulfilment import fulfil_digital
 from mall.orders.models import (
     HoldStatus,
     Order,
@@ -45,7 +47,7 @@ from tenants.context import all_tenants
 from tenants.guard import scoped_get
 from tenants.models import Tenant
 
-__all__ = ["OrderError", "StockShortage"]
+__all__ = ["InvalidTransition", "OrderError", "StockShortage"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def create_order(
         discount_platform=sum(line.discount_by(Party.PLATFORM) for line in part.lines),
         shipping_amount=part.shipping_amount,
         shipping_tax=part.shipping_tax,
+        shipping_tax_collector=part.shipping_tax_collector,
         tax=part.tax,
         total=part.total,
         prices_include_tax=part.prices_include_tax,
@@ -272,17 +275,8 @@ def _variants(ids: object) -> dict[UUID, Variant]:
 
 
 # ---------------------------------------------------------------- payment and cancellation
-
-
-def _transition(order: Order, old: tuple[OrderStatus, ...], **values: object) -> bool:
-    changed = db.session.execute(
-        sa.update(Order)
-        .where(Order.tenant_id == order.tenant_id, Order.id == order.id, Order.status.in_(old))
-        .values(**values, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(order)
-    return changed == 1
+# Every status change goes through ``status.move`` (one conditional UPDATE): the machine
+# decides what is allowed, and a repeat or a race changes the order once.
 
 
 def mark_order_paid(
@@ -295,22 +289,22 @@ def mark_order_paid(
     payment came late). When its stock was released meanwhile and sold, the order
     becomes "paid — out of stock" instead, and nothing is announced: the caller refunds.
     """
-    payable = (
-        (OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED)
-        if revive
-        else (OrderStatus.AWAITING_PAYMENT,)
-    )
-    if not _transition(
-        order,
-        payable,
-        status=OrderStatus.PAID,
-        payment_status=PaymentStatus.PAID,
-        paid_at=utcnow(),
-        cancelled_at=None,
-    ):
+    try:
+        moved = status.move(
+            order,
+            OrderStatus.PAID,
+            sources=status.REVIVABLE if revive else None,
+            payment_status=PaymentStatus.PAID,
+            paid_at=utcnow(),
+            cancelled_at=None,
+        )
+    except InvalidTransition:
+        # Callers say why in their own words (a bank transfer, a card, a webhook).
+        return False
+    if not moved:
         return False
     if not confirm_holds(order):
-        _transition(order, (OrderStatus.PAID,), status=OrderStatus.PAID_OUT_OF_STOCK)
+        status.move(order, OrderStatus.PAID_OUT_OF_STOCK)
         record_event(
             order,
             "paid_short",
@@ -319,39 +313,90 @@ def mark_order_paid(
         )
         return True
     record_event(order, "paid", note or "Payment received.", actor_id=actor_id)
+    fulfil_digital(order)  # nothing to ship (digital only): fulfilled now
     order_paid.send(order)
     return True
 
 
-def mark_order_refunded(order: Order, *, amount: int, note: str) -> None:
-    """Record that the whole order was refunded (its payment status), once."""
-    if order.payment_status is PaymentStatus.REFUNDED:
-        return
-    order.payment_status = PaymentStatus.REFUNDED
-    if order.status is not OrderStatus.PAID_OUT_OF_STOCK:
-        order.status = OrderStatus.REFUNDED
-    db.session.flush()
-    record_event(order, "refunded", note)
+def mark_order_refunded(
+    order: Order, *, amount: int, note: str, actor_id: UUID | None = None
+) -> bool:
+    """Record that the whole order was refunded (``amount`` back in all), once; False on a repeat.
+
+    An order "paid — out of stock" keeps that status (it says why it was refunded);
+    only its payment status changes. Any other order moves to "refunded" through the
+    status machine, which refuses an order that was never paid.
+    """
+    values = {
+        "payment_status": PaymentStatus.REFUNDED,
+        # What the refunds recorded so far, or the whole amount when nothing recorded it.
+        "refunded_amount": sa.case(
+            (Order.refunded_amount < amount, amount), else_=Order.refunded_amount
+        ),
+    }
+    if order.status is OrderStatus.PAID_OUT_OF_STOCK:
+        moved = _set_payment_refunded(order, values)
+    else:
+        moved = status.move(order, OrderStatus.REFUNDED, **values)
+    if moved:
+        record_event(order, "refunded", note, actor_id=actor_id)
+    return moved
+
+
+def _set_payment_refunded(order: Order, values: dict[str, object]) -> bool:
+    changed = db.session.execute(
+        sa.update(Order)
+        .where(
+            Order.tenant_id == order.tenant_id,
+            Order.id == order.id,
+            Order.payment_status != PaymentStatus.REFUNDED,
+        )
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(order)
+    return changed == 1
+
+
+UNPAID = frozenset({OrderStatus.AWAITING_PAYMENT})
 
 
 def cancel_order(order: Order, *, actor_id: UUID | None = None, reason: str) -> bool:
-    """Cancel an unpaid order (once): its stock holds go back, ``order_cancelled`` announced."""
-    if not _transition(
-        order,
-        (OrderStatus.AWAITING_PAYMENT,),
-        status=OrderStatus.CANCELLED,
-        payment_status=PaymentStatus.VOIDED,
-        cancelled_at=utcnow(),
-    ):
-        if order.status is OrderStatus.CANCELLED:
-            return False
-        raise OrderError(
-            f"Order {order.number} is {order.status.value.replace('_', ' ')}: "
-            "only an order awaiting payment can be cancelled here."
+    """Cancel an unpaid order (once): its stock holds go back, ``order_cancelled`` announced.
+
+    False when it already was cancelled. A paid order is cancelled by refunding it
+    (``mall.orders.refunds.cancel_paid_order``): here it is refused with a message.
+    """
+    try:
+        moved = status.move(
+            order,
+            OrderStatus.CANCELLED,
+            sources=UNPAID,
+            payment_status=PaymentStatus.VOIDED,
+            cancelled_at=utcnow(),
         )
+    except InvalidTransition:
+        raise InvalidTransition(
+            f"Order {order.number} is {status.LABELS[order.status]}: "
+            "only an order awaiting payment can be cancelled without a refund."
+        ) from None
+    if not moved:
+        return False
     release_holds(order, note=f"{order.number} cancelled")
-    record_event(order, "cancelled", reason, actor_id=actor_id)
+    record_event(order, "cancelled", f"Cancelled: {reason}", actor_id=actor_id)
     order_cancelled.send(order)
+    return True
+
+
+def mark_delivered(order: Order, *, actor_id: UUID | None) -> bool:
+    """The fulfilled order reached the customer (once); False when it already was delivered.
+
+    Raises ``InvalidTransition`` for an order that is not fulfilled (nothing or not
+    everything shipped, cancelled, refunded).
+    """
+    if not status.move(order, OrderStatus.DELIVERED, delivered_at=utcnow()):
+        return False
+    record_event(order, "delivered", "Marked delivered.", actor_id=actor_id)
     return True
 
 

@@ -51,6 +51,8 @@ class Payment(PlatformModel, Timestamped, db.Model):
     )
     amount: Mapped[int] = mapped_column(AMOUNT)
     refunded_amount: Mapped[int] = mapped_column(AMOUNT, default=0)
+    # Stripe's fee on the charge (its balance transaction), once the ledger has fetched it.
+    fee: Mapped[int | None] = mapped_column(AMOUNT)
     currency: Mapped[str] = mapped_column(sa.String(3))
     provider_ref: Mapped[str | None] = mapped_column(sa.String(255), unique=True)  # session
     provider_payment_ref: Mapped[str | None] = mapped_column(sa.String(255))  # payment intent

@@ -19,7 +19,12 @@ from mall.payments.models import Payment, PaymentRefund, PaymentStatus, RefundSt
 from mall.payments.providers.stripe import NAME as STRIPE
 from mall.payments.providers.stripe import construct_event
 from mall.payments.settlement import record_event, remember_payment_intent, settle
-from mall.signals import payment_disputed, payment_refunded
+from mall.signals import (
+    payment_dispute_closed,
+    payment_dispute_updated,
+    payment_disputed,
+    payment_refunded,
+)
 
 REFUND_STATUS = {
     "succeeded": RefundStatus.SUCCEEDED,
@@ -146,6 +151,10 @@ def _record_refund(payment: Payment, refund: Any) -> None:
     if status is RefundStatus.FAILED:
         return
     amount = int(refund.get("amount") or 0)
+    # A refund Mall asked for carries its key: the event may arrive before the request's
+    # own transaction commits. Stored under that key, the two meet on one row, and the
+    # back office (not this event) records it on the order.
+    mall_key = ((refund.get("metadata") or {}).get("mall_refund") or "")[:255]
     try:
         with db.session.begin_nested():
             db.session.add(
@@ -153,9 +162,9 @@ def _record_refund(payment: Payment, refund: Any) -> None:
                     payment_id=payment.id,
                     amount=amount,
                     status=status,
-                    idempotency_key=f"stripe:{refund['id']}"[:255],
+                    idempotency_key=mall_key or f"stripe:{refund['id']}"[:255],
                     provider_ref=refund["id"],
-                    reason="Refunded on Stripe",
+                    reason="Refunded through Mall" if mall_key else "Refunded on Stripe",
                 )
             )
             db.session.flush()
@@ -169,6 +178,8 @@ def _record_refund(payment: Payment, refund: Any) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(payment)
+    if mall_key:
+        return
     payment_refunded.send(
         payment, checkout_id=payment.checkout_id, amount=amount, provider_ref=refund["id"]
     )
@@ -185,6 +196,32 @@ def dispute_created(dispute: Any) -> None:
         amount=int(dispute.get("amount") or 0),
         provider_ref=dispute["id"],
     )
+    payment_dispute_updated.send(payment, **_dispute_facts(payment, dispute))
+
+
+def _dispute_facts(payment: Payment, dispute: Any) -> dict[str, Any]:
+    """What the ledger needs of a dispute: plain values (its deadline as a Unix time)."""
+    due_by = (dispute.get("evidence_details") or {}).get("due_by")
+    return {
+        "checkout_id": payment.checkout_id,
+        "provider_ref": dispute["id"],
+        "amount": int(dispute.get("amount") or 0),
+        "status": str(dispute.get("status") or "needs_response"),
+        "reason": str(dispute.get("reason") or "")[:64],
+        "evidence_due_by": int(due_by) if due_by else None,
+    }
+
+
+def dispute_changed(dispute: Any) -> None:
+    """A dispute updated (status, deadline) or closed (won or lost): announced with its facts."""
+    payment = _by_intent(_id(dispute.get("payment_intent")))
+    if payment is None:
+        return _unknown("dispute", dispute.get("id"))
+    facts = _dispute_facts(payment, dispute)
+    if facts["status"] in ("won", "lost", "warning_closed"):
+        payment_dispute_closed.send(payment, **facts)
+    else:
+        payment_dispute_updated.send(payment, **facts)
 
 
 HANDLERS: dict[str, Callable[[Any], None]] = {
@@ -196,4 +233,11 @@ HANDLERS: dict[str, Callable[[Any], None]] = {
     "refund.updated": refund_event,
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_created,
+    "charge.dispute.updated": dispute_changed,
+    "charge.dispute.closed": dispute_changed,
 }
+
+
+def register_handler(event_type: str, handler: Callable[[Any], None]) -> None:
+    """Let a higher layer handle a Stripe event type of its own (e.g. ``transfer.reversed``)."""
+    HANDLERS.setdefault(event_type, handler)

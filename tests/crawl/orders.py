@@ -13,6 +13,9 @@ SHOP_ROUTES = {
     "orders_admin.order",
     "orders_admin.mark_paid",
     "orders_admin.cancel",
+    "orders_admin.mark_delivered",
+    "orders_admin.orders_csv",
+    "orders_admin.find_customer",
 }
 
 

@@ -199,3 +199,24 @@ def test_placing_again_returns_to_the_same_stripe_page(client, stripe_on, two_sh
     assert second.headers["Location"].startswith("https://checkout.stripe.test/")
     assert len(stripe_on.posts("/v1/checkout/sessions")) == 1
     assert len(orders()) == 2
+
+
+def test_a_shop_cancelling_while_the_customer_pays_gets_its_part_refunded(
+    client, stripe_on, two_shops
+):
+    from mall.orders.services import cancel_order
+
+    acme, bolt = two_shops
+    session_id = go_to_stripe(client, two_shops)
+    with tenant_context(acme.shop):
+        (mine,) = [o for o in orders() if o.tenant_id == acme.shop.id]
+        assert cancel_order(mine, reason="Out of season")
+    db.session.commit()
+    session = stripe_on.pay(session_id)
+    for _ in range(2):
+        assert webhook(client, "checkout.session.completed", session, event_id="evt_c").status_code
+    by_shop = {o.tenant_id: o for o in orders()}
+    assert by_shop[acme.shop.id].status is OrderStatus.CANCELLED
+    assert by_shop[bolt.shop.id].status is OrderStatus.PAID
+    (refund,) = stripe_on.posts("/v1/refunds")
+    assert int(refund.params["amount"]) == by_shop[acme.shop.id].total

@@ -72,3 +72,19 @@ def test_amount_columns_are_64_bit(app_ctx, backend):
         # SQLite's INTEGER is 64-bit whatever it is called.
         expected = sa.BigInteger if backend == "postgresql" else sa.Integer
         assert isinstance(found["type"], expected), (table, column, found["type"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "minor"),
+    [("1,250.00", 125_000), ("1,234,567", 123_456_700), ("$1,000", 100_000), ("12.5", 1250)],
+)
+def test_commas_between_thousands_are_read(app_ctx, typed, minor):
+    assert parse_money(typed) == minor
+
+
+@pytest.mark.parametrize(
+    "typed", ["1,5", "12,99", "0,01", "1,50", "1,2345", ",5", "1,,000", "1,000,5"]
+)
+def test_a_decimal_comma_is_refused_never_read_as_thousands(app_ctx, typed):
+    with pytest.raises(MoneyError, match="point for the decimals"):
+        parse_money(typed)
