@@ -81,6 +81,9 @@ class Config:
         self.CURRENCY = (env.get("MALL_CURRENCY") or "USD").upper()
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
+        # The Connect webhook (shops' accounts: ``account.updated``) is a separate endpoint
+        # in Stripe's dashboard, with its own signing secret.
+        self.STRIPE_CONNECT_WEBHOOK_SECRET = env.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None
         # Another Stripe-compatible API (tests: a local stub); None means Stripe's own.
         self.STRIPE_API_BASE = env.get("MALL_STRIPE_API_BASE") or None
         # Offline card details not processed within this many hours are deleted (order cancelled).

@@ -30,6 +30,7 @@ DOMAINS: tuple[str, ...] = (
     "mall.orders",
     "mall.payments",
     "mall.checkout",
+    "mall.ledger",
     "mall.demo",
 )
 

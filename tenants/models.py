@@ -37,8 +37,6 @@ class Tenant(PlatformModel, Timestamped, db.Model):
         str_enum(TenantStatus),
         default=TenantStatus.PENDING,
     )
-    # The platform's commission on this shop's sales, in basis points (1000 = 10%).
-    commission_rate_bp: Mapped[int] = mapped_column(default=1000)
     policies: Mapped[str] = mapped_column(sa.Text, default="")
     logo_path: Mapped[str | None] = mapped_column(sa.String(255))
     contact_email_ct: Mapped[bytes | None] = mapped_column("contact_email", sa.LargeBinary)
@@ -58,9 +56,6 @@ class Tenant(PlatformModel, Timestamped, db.Model):
     __table_args__ = (
         # The mall's shop lists filter by status and show the newest first.
         sa.Index("ix_tenants_status_created_at", "status", "created_at"),
-        sa.CheckConstraint(
-            "commission_rate_bp >= 0 AND commission_rate_bp <= 10000", name="commission_rate_range"
-        ),
     )
 
     @property

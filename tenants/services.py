@@ -60,7 +60,6 @@ def create_shop(
     name: str,
     description: str = "",
     status: TenantStatus = TenantStatus.PENDING,
-    commission_rate_bp: int = 1000,
 ) -> Tenant:
     """Create a shop; raises ShopError for a bad or taken slug."""
     slug = validate_slug(slug)
@@ -71,7 +70,6 @@ def create_shop(
         name=name.strip(),
         description=description.strip(),
         status=status,
-        commission_rate_bp=commission_rate_bp,
     )
     db.session.add(shop)
     db.session.flush()

@@ -26,6 +26,8 @@ from mall.console import jobs
 from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
+from mall.ledger.commission import CommissionError
+from mall.ledger.commission_admin import set_shop_rate
 from mall.pagination import Page
 from mall.shops.models import Membership, Role
 from tenants.audit import record_audit
@@ -213,25 +215,15 @@ def shred_date_if_closed_now() -> date:
 def set_commission(
     shop: Tenant, *, rate_bp: int, actor_id: UUID | None, ip_address: str | None = None
 ) -> bool:
-    """Change the shop's commission (basis points); False if it is already that rate."""
-    if not 0 <= rate_bp <= 10_000:
-        raise ConsoleError("The commission is between 0 and 100 percent.")
-    if shop.status is TenantStatus.CLOSED:
-        raise ConsoleError(f"{shop.name} is closed: its commission no longer applies.")
-    if shop.commission_rate_bp == rate_bp:
-        return False
-    old = shop.commission_rate_bp
-    shop.commission_rate_bp = rate_bp
-    db.session.flush()
-    record_audit(
-        "shop.commission_changed",
-        actor_id=actor_id,
-        target_type="shop",
-        target_id=shop.id,
-        details={"from_bp": old, "to_bp": rate_bp},
-        ip_address=ip_address,
-    )
-    return True
+    """Give the shop its own commission rate (basis points); False if it already has it.
+
+    The rate lives with the rest of the commission rules (``mall.ledger.commission``);
+    this is the console shop page's way to the same service, audited there.
+    """
+    try:
+        return set_shop_rate(shop, rate_bp=rate_bp, actor_id=actor_id, ip_address=ip_address)
+    except CommissionError as refused:
+        raise ConsoleError(str(refused)) from None
 
 
 def get_shop(shop_id: UUID) -> Tenant | None:

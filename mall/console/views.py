@@ -20,6 +20,8 @@ from mall.console.services import ConsoleError
 from mall.console.stats import overview_stats
 from mall.errors import get_or_404
 from mall.extensions import db
+from mall.ledger.commission import shop_rate
+from mall.ledger.commission_admin import shop_rates_of
 from mall.money import format_money
 from mall.pagination import page_number
 from tenants.audit import request_actor
@@ -33,7 +35,7 @@ def _shop_page(shop: Tenant, status: int = 200, **context: Any) -> ResponseRetur
     context.setdefault("suspend_form", forms.SuspendForm(formdata=None))
     context.setdefault(
         "commission_form",
-        forms.CommissionForm(formdata=None, percent=_percent(shop.commission_rate_bp)),
+        forms.CommissionForm(formdata=None, percent=_percent(shop_rate(shop.id).rate_bp)),
     )
     return render_template(
         "console/shop.html",
@@ -45,6 +47,7 @@ def _shop_page(shop: Tenant, status: int = 200, **context: Any) -> ResponseRetur
         mask_email=mask_email,
         format_money=format_money,
         percent=_percent,
+        commission=shop_rate(shop.id),
         **context,
     ), status
 
@@ -90,6 +93,7 @@ def shops() -> ResponseReturnValue:
     return render_template(
         "console/shops.html",
         page=page,
+        rates=shop_rates_of([shop.id for shop in page.items]),
         status=status,
         query=query,
         statuses=services.STATUS_FILTERS,

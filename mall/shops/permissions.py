@@ -13,7 +13,8 @@
 | invoices.manage   |   x   |    x    |       |     x     | send invoices                   |
 | purchasing.manage |   x   |    x    |       |           | vendors, purchase orders        |
 | bills.pay         |   x   |         |       |           | pay vendor bills                |
-| payouts.view      |   x   |    x    |       |           | payouts, commission statements  |
+| payouts.view      |   x   |    x    |       |           | the Money page: balances,       |
+|                   |       |         |       |           | statement, payouts, commission  |
 
 The admin gate admits a shop's members only (others: 404, so a shop's
 existence in the back office is not revealed; anonymous: sign-in page).

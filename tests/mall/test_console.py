@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from mall.catalog.models import ProductStatus
 from mall.db import utcnow
 from mall.extensions import db
+from mall.ledger.commission import shop_rate
 from mall.money import format_money
 from mall.shops.models import Membership, Role
 from tenants.models import AuditEvent, PlatformSetting, Tenant, TenantStatus
@@ -271,13 +272,13 @@ def test_the_grace_period_defaults_to_30_days(as_operator, owned_shop):
     ("typed", "basis_points"), [("12.5", 1250), ("0", 0), ("100", 10000), ("7.25%", 725)]
 )
 def test_commission_is_a_percentage(as_operator, operator, owned_shop, typed, basis_points):
-    shop = owned_shop(status=TenantStatus.ACTIVE, commission_rate_bp=1000)
+    shop = owned_shop(status=TenantStatus.ACTIVE)
     response = post(as_operator, f"/admin/shops/{shop.id}/commission", percent=typed)
     assert response.status_code == 303
-    assert reload(shop).commission_rate_bp == basis_points
+    assert shop_rate(shop.id) == (basis_points, "shop rate")
     [event] = events(shop)
-    assert event.action == "shop.commission_changed"
-    assert event.details == {"from_bp": 1000, "to_bp": basis_points}
+    assert event.action == "commission.shop_rate_set"
+    assert event.details == {"from_bp": 1000, "to_bp": basis_points, "applies": "shop rate"}
     post(as_operator, f"/admin/shops/{shop.id}/commission", percent=typed)
     assert len(events(shop)) == 1
 
@@ -294,11 +295,11 @@ def test_commission_is_a_percentage(as_operator, operator, owned_shop, typed, ba
     ],
 )
 def test_bad_commission_is_a_400_with_a_clear_message(as_operator, owned_shop, typed, message):
-    shop = owned_shop(status=TenantStatus.ACTIVE, commission_rate_bp=1000)
+    shop = owned_shop(status=TenantStatus.ACTIVE)
     response = post(as_operator, f"/admin/shops/{shop.id}/commission", percent=typed)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert reload(shop).commission_rate_bp == 1000
+    assert shop_rate(shop.id) == (1000, "mall default")
     assert events(shop) == []
 
 
@@ -350,7 +351,8 @@ def test_the_shop_page_reads_a_fixed_number_of_queries(
 
 
 def test_shop_page_shows_the_rate_as_a_percentage_and_masked_owners(as_operator, owned_shop):
-    shop = owned_shop(status=TenantStatus.ACTIVE, commission_rate_bp=1250)
+    shop = owned_shop(status=TenantStatus.ACTIVE)
+    post(as_operator, f"/admin/shops/{shop.id}/commission", percent="12.5")
     page = as_operator.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
     assert "12.5%" in page
     assert "o***@example.com" in page

@@ -39,6 +39,13 @@ class StripeStub:
     requests: list[Received] = field(default_factory=list)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence received
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)  # with balance_transaction
+    # Connect (payouts): transfers and their reversals, connected accounts, intents' charges.
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    intent_charges: dict[str, str] = field(default_factory=dict)  # payment intent -> charge
+    refuse_reversals: bool = False  # the connected account's balance cannot cover a reversal
     replies: dict[str, tuple[int, dict]] = field(default_factory=dict)  # by idempotency key
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     base: str = ""
@@ -73,6 +80,12 @@ class StripeStub:
             return (200, session) if session else self._missing("checkout.session")
         if method == "POST" and path == "/v1/refunds":
             return self._create_refund(params)
+        connect = self._connect_route(method, path, params)
+        if connect is not None:
+            return connect
+        money = self._money_route(method, path, params)
+        if money is not None:
+            return money
         return 404, {"error": {"type": "invalid_request_error", "message": f"no route {path}"}}
 
     def _missing(self, kind: str) -> tuple[int, dict]:
@@ -137,6 +150,177 @@ class StripeStub:
         }
         self.refunds[refund_id] = refund
         return 200, refund
+
+    # ---------------------------------------------------------------- Connect (payouts)
+
+    def _connect_route(self, method: str, path: str, params: dict[str, str]) -> Any:
+        """Transfers, transfer reversals, accounts and payment intents; None: not one of these."""
+        parts = path.strip("/").split("/")
+        if method == "POST" and path == "/v1/transfers":
+            return self._create_transfer(params)
+        if (
+            method == "POST"
+            and len(parts) == 4
+            and parts[1] == "transfers"
+            and parts[3] == "reversals"
+        ):
+            return self._create_reversal(parts[2], params)
+        if method == "GET" and len(parts) == 3 and parts[1] == "accounts":
+            account = self.accounts.get(parts[2])
+            return (200, account) if account else self._missing("account")
+        if method == "GET" and len(parts) == 3 and parts[1] == "payment_intents":
+            return self._retrieve_intent(parts[2])
+        return None
+
+    def _error(self, code: str, message: str, status: int = 400) -> tuple[int, dict]:
+        return status, {
+            "error": {"type": "invalid_request_error", "code": code, "message": message}
+        }
+
+    def _create_transfer(self, params: dict[str, str]) -> tuple[int, dict]:
+        destination = params.get("destination", "")
+        account = self.accounts.get(destination)
+        if account is None:
+            return self._missing("account")
+        if (account.get("capabilities") or {}).get("transfers") != "active":
+            return self._error(
+                "insufficient_capabilities_for_transfer",
+                "The destination account needs the transfers capability enabled.",
+            )
+        transfer_id = f"tr_test_{next(self._ids):06d}"
+        transfer = {
+            "id": transfer_id,
+            "object": "transfer",
+            "amount": int(params["amount"]),
+            "amount_reversed": 0,
+            "currency": params.get("currency"),
+            "destination": destination,
+            "transfer_group": params.get("transfer_group"),
+            "source_transaction": params.get("source_transaction"),
+            "reversed": False,
+            "reversals": {"object": "list", "data": []},
+            "metadata": {
+                key[len("metadata[") : -1]: value
+                for key, value in params.items()
+                if key.startswith("metadata[")
+            },
+        }
+        self.transfers[transfer_id] = transfer
+        return 200, transfer
+
+    def _create_reversal(self, transfer_id: str, params: dict[str, str]) -> tuple[int, dict]:
+        transfer = self.transfers.get(transfer_id)
+        if transfer is None:
+            return self._missing("transfer")
+        if self.refuse_reversals:
+            return self._error(
+                "balance_insufficient",
+                "Insufficient funds in the connected account to reverse this transfer.",
+            )
+        amount = int(params.get("amount") or transfer["amount"] - transfer["amount_reversed"])
+        if amount <= 0 or amount > transfer["amount"] - transfer["amount_reversed"]:
+            return self._error("parameter_invalid_integer", "More than is left on the transfer.")
+        reversal = {
+            "id": f"trr_test_{next(self._ids):06d}",
+            "object": "transfer_reversal",
+            "amount": amount,
+            "transfer": transfer_id,
+            "metadata": {
+                key[len("metadata[") : -1]: value
+                for key, value in params.items()
+                if key.startswith("metadata[")
+            },
+        }
+        transfer["amount_reversed"] += amount
+        transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+        transfer["reversals"]["data"].append(reversal)
+        return 200, reversal
+
+    def _retrieve_intent(self, intent: str) -> tuple[int, dict]:
+        if not any(s["payment_intent"] == intent for s in self.sessions.values()):
+            return self._missing("payment_intent")
+        charge = self.intent_charges.setdefault(intent, f"ch_test_{next(self._ids):06d}")
+        return 200, {
+            "id": intent,
+            "object": "payment_intent",
+            "status": "succeeded",
+            "latest_charge": charge,
+        }
+
+    def account(
+        self,
+        account_id: str,
+        *,
+        transfers: str = "active",
+        currently_due: tuple[str, ...] = (),
+        payouts_enabled: bool = True,
+        disabled_reason: str | None = None,
+    ) -> dict:
+        """A connected account as Stripe returns it (stored: retrieving it returns this)."""
+        account = {
+            "id": account_id,
+            "object": "account",
+            "capabilities": {"transfers": transfers},
+            "charges_enabled": False,
+            "payouts_enabled": payouts_enabled,
+            "details_submitted": True,
+            "requirements": {
+                "currently_due": list(currently_due),
+                "disabled_reason": disabled_reason,
+            },
+        }
+        self.accounts[account_id] = account
+        return account
+
+    def forget_connect(self) -> None:
+        """Empty the Connect state (a test module's stub serves many tests)."""
+        self.transfers.clear()
+        self.accounts.clear()
+        self.intent_charges.clear()
+        self.refuse_reversals = False
+
+    def _money_route(self, method: str, path: str, params: dict[str, str]) -> tuple | None:
+        """Disputes (evidence and submit) and charges with their balance transactions (fees)."""
+        if method == "POST" and path.startswith("/v1/disputes/"):
+            dispute_id = path.rsplit("/", 1)[1]
+            evidence = {k: v for k, v in params.items() if k.startswith("evidence[")}
+            dispute = {"id": dispute_id, "object": "dispute", "status": "under_review"}
+            dispute.update(evidence=evidence, submitted=params.get("submit") == "true")
+            self.disputes[dispute_id] = dispute
+            return 200, dispute
+        if method == "GET" and path.startswith("/v1/charges/"):
+            charge = self._charge(path.rsplit("/", 1)[1])
+            return (200, charge) if charge else self._missing("charge")
+        return None
+
+    def _charge(self, charge_id: str) -> dict | None:
+        """A charge of a paid session (its intent's ``latest_charge``), with Stripe's fee."""
+        if charge_id not in self.charges:
+            intents = getattr(self, "intent_charges", {})
+            intent = next((i for i, c in intents.items() if c == charge_id), None)
+            session = next(
+                (s for s in self.sessions.values() if s["payment_intent"] == intent), None
+            )
+            if intent is None or session is None:
+                return None
+            amount = session["amount_total"]
+            self.charges[charge_id] = {
+                "id": charge_id,
+                "object": "charge",
+                "amount": amount,
+                "payment_intent": intent,
+                "balance_transaction": {
+                    "id": f"txn_{charge_id}",
+                    "object": "balance_transaction",
+                    "fee": self.fee_for(amount),
+                },
+            }
+        return self.charges[charge_id]
+
+    @staticmethod
+    def fee_for(amount: int) -> int:
+        """Stripe's card fee in the stub: 2.9 % + 30 (rounded half up)."""
+        return (amount * 29 + 500) // 1000 + 30
 
     # ---------------------------------------------------------------- test helpers
 

@@ -74,9 +74,29 @@ ALLOWED: dict[str, str] = {
         "checkout: the orders of one checkout (one per shop, by checkout id); each is then"
         " paid, cancelled or refunded inside its own shop's context"
     ),
+    "mall/ledger/disputes.py:shares_of": (
+        "ledger: the shares of one dispute (one per shop order of its checkout), to close it"
+        " in each shop's context and for the operator's dispute page (amounts, order numbers)"
+    ),
+    "mall/ledger/unattributed.py:candidates_by_checkout": (
+        "ledger: the paid orders of the checkouts of queued unattributed refunds (number, shop,"
+        " amounts left) for the operator to assign them; each part is recorded in its shop"
+    ),
+    "mall/ledger/reconciliation.py:ledger_totals": (
+        "ledger reconciliation: which checkout each order's processor lines belong to (ids and"
+        " sums only), compared with the payment records"
+    ),
     "mall/checkout/completion.py:confirmation_context": (
         "checkout confirmation: the lines of the customer's own orders of one checkout,"
         " for the page reached by its signed link and the email to the checkout's address"
+    ),
+    "mall/ledger/release.py:due_orders": (
+        "ledger job: orders of every shop whose holding period ended (ids, shop and number"
+        " only); each is released in the platform's ledger"
+    ),
+    "mall/ledger/payouts/manual.py:batch_payouts": (
+        "operator: the manual payouts of one batch (shop, amount, status; no personal data);"
+        " each is exported, paid or returned inside its own shop's context"
     ),
 }
 

@@ -1,0 +1,56 @@
+"""The ledger's tables: the journal, commission, payouts, disputes and reconciliation."""
+
+from __future__ import annotations
+
+from mall.ledger.models.commission import CommissionRate, OrderCommission
+from mall.ledger.models.disputes import (
+    Dispute,
+    DisputeShare,
+    DisputeStatus,
+    ReconciliationDifference,
+    ReconciliationRun,
+    UnattributedRefund,
+)
+from mall.ledger.models.journal import (
+    Account,
+    EntryKind,
+    LedgerEntry,
+    LedgerHead,
+    LedgerLine,
+    LedgerVerification,
+)
+from mall.ledger.models.payouts import (
+    BatchStatus,
+    Payout,
+    PayoutAccount,
+    PayoutBatch,
+    PayoutItem,
+    PayoutMethod,
+    PayoutStatus,
+    TransferReversal,
+)
+
+__all__ = [
+    "Account",
+    "BatchStatus",
+    "CommissionRate",
+    "Dispute",
+    "DisputeShare",
+    "DisputeStatus",
+    "EntryKind",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerLine",
+    "LedgerVerification",
+    "OrderCommission",
+    "Payout",
+    "PayoutAccount",
+    "PayoutBatch",
+    "PayoutItem",
+    "PayoutMethod",
+    "PayoutStatus",
+    "ReconciliationDifference",
+    "ReconciliationRun",
+    "TransferReversal",
+    "UnattributedRefund",
+]
