@@ -44,7 +44,9 @@ def test_an_owner_marks_a_transfer_paid_and_cancels_an_order(page, live_app):
     expect(page.get_by_role("heading", name=f"Order {first}")).to_be_visible()
     expect(page.get_by_text("12 Elm Street")).to_be_visible()
     page.get_by_role("button", name="Mark paid").click()
-    expect(page.get_by_text(f"Order {first} is marked paid.")).to_be_visible()
+    expect(
+        page.get_by_text(f"Order {first} is marked paid; the customer is told by email.")
+    ).to_be_visible()
     expect(page.get_by_text("by Otto Owner")).to_be_visible()
 
     page.get_by_role("link", name="← All orders").click()
