@@ -6,7 +6,9 @@
    products) and ``mall_bench_small`` (10 shops, the same products per shop), each with
    the owner and app roles, migrated as the owner and filled by ``bench.generate_catalog``.
    A database is rebuilt only when its fingerprint (sha256 of the generator, the
-   migrations and the sizes, kept as the database's comment) changes.
+   migrations and the sizes, kept as the database's comment) changes. The orders and
+   money scenarios (``bench/orders.py``) have their own, ``mall_bench_orders`` (1,000
+   shops, 1,000,000 orders), built only when one of them is wanted.
 2. Starts Mall in the production configuration (gunicorn, 2 sync workers, Redis) and,
    per scenario, a ceiling app (``bench/ceiling.py``) under the same gunicorn settings
    returning the scenario's exact bytes from memory.
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,10 +74,14 @@ def psql(sql: str, db: str = "postgres") -> str:
     return done.stdout.strip()
 
 
-def fingerprint(shops: int, products: int) -> str:
-    """sha256 of the generator, the migrations and the sizes."""
+def fingerprint(shops: int, products: int, orders: list[str] | None = None) -> str:
+    """sha256 of the generators, the migrations and the sizes."""
     digest = hashlib.sha256(f"{shops}/{products}".encode())
-    for path in [BENCH / "generate_catalog.py", *sorted((ROOT / "migrations/versions").glob("*"))]:
+    generators = [BENCH / "generate_catalog.py"]
+    if orders:
+        digest.update(" ".join(orders).encode())
+        generators += [BENCH / f"orders_{name}.py" for name in ("data", "rows", "ledger")]
+    for path in [*generators, *sorted((ROOT / "migrations/versions").glob("*"))]:
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -108,9 +115,12 @@ def mall_env(db: str) -> dict[str, str]:
     return env
 
 
-def ensure_database(db: str, shops: int, products: int) -> None:
-    """(Re)build ``db`` unless its comment holds the current fingerprint."""
-    want = f"bench:{fingerprint(shops, products)}"
+def ensure_database(db: str, shops: int, products: int, orders: list[str] | None = None) -> None:
+    """(Re)build ``db`` unless its comment holds the current fingerprint.
+
+    With ``orders`` (arguments of ``bench.orders_data``), orders are generated after the catalog.
+    """
+    want = f"bench:{fingerprint(shops, products, orders)}"
     have = psql(
         f"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{db}'"
     )
@@ -146,6 +156,10 @@ END $$""")
          "--products", str(products), "--seed", "1"],
         env=env, cwd=ROOT, check=True,
     )  # fmt: skip
+    if orders:
+        subprocess.run(
+            [bin_ / "python", "-m", "bench.orders_data", *orders], env=env, cwd=ROOT, check=True
+        )
     log(f"generated {db} in {time.monotonic() - started:.0f} s")
     psql("ANALYZE", db)
     psql(f"COMMENT ON DATABASE {db} IS '{want}'")
@@ -370,6 +384,8 @@ def machine() -> dict[str, str]:
         "revision": run("git", "rev-parse", "--short", "HEAD") + dirty,
         "postgres": psql("SHOW server_version"),
         "wrk": run("wrk", "-v").splitlines()[0] if shutil.which("wrk") else "?",
+        # Other work on the same cores (a test suite) changes every number: say how much.
+        "load": ", ".join(f"{n:.1f}" for n in os.getloadavg()),
     }
 
 
@@ -393,7 +409,7 @@ def report(
         f"Data: `{BIG}` {SHOPS:,} shops / {PRODUCTS:,} products; `{SMALL}` {SMALL_SHOPS} "
         f"shops / {PRODUCTS * SMALL_SHOPS // SHOPS:,} products (generator seed 1).",
         f"Machine: {facts['cores']} cores, {facts['memory']} memory; git {facts['revision']}; "
-        f"{facts['wrk']}.",
+        f"{facts['wrk']}; load average at the end {facts['load']} (1, 5, 15 min).",
         "",
         "| scenario | URLs | req/s | p50 ms | p99 ms | errors | timeouts "
         "| ceiling req/s | ceiling p50 ms | % of ceiling |",
@@ -454,21 +470,35 @@ def checkout_row() -> dict:
     return row
 
 
-def main() -> None:
-    """Build (if needed), serve, measure, write and print the table."""
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
-    WORK.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+CATALOG = ("home", "category", "shop", "product", "search", "add-to-cart", "cart")
+
+
+def measure(
+    key: str, name: str, server: Server, lines: list[str], cookie: str
+) -> tuple[str, int, dict, dict]:
+    """One scenario: its ceiling, every URL once, then wrk against Mall and the ceiling."""
+    log(f"{name}: {len(lines)} URLs")
+    redis_flush()  # rate-limit counters of earlier scenarios and runs
+    top = ceiling(server.port, lines[0], cookie, key)  # before any limit is hit
+    try:
+        for line in lines[:WARM]:  # every URL once: the steady state, caches warm
+            path, _, body = line.partition("\t")
+            request(server.port, "POST" if body else "GET", path, body, cookie)
+        measured = wrk(server.port, lines, cookie, f"{key}-mall")
+        request(server.port, "GET", "/healthz")  # queued behind wrk's leftovers: drained
+        limit = wrk(top.port, lines, cookie, f"{key}-ceiling")
+    finally:
+        top.stop()
+    log(f"{name}: {measured['rps']:.1f} req/s, ceiling {limit['rps']:.1f} req/s")
+    return name, len(lines), measured, limit
+
+
+def catalog_rows(wanted: Callable[[str], bool]) -> list[tuple[str, int, dict, dict]]:
+    """The storefront's scenarios on the two catalog databases."""
     small_products = PRODUCTS * SMALL_SHOPS // SHOPS
     ensure_database(BIG, SHOPS, PRODUCTS)
     ensure_database(SMALL, SMALL_SHOPS, small_products)
     picks, small = pick_requests(BIG), pick_requests(SMALL)
-    only = {s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s}
-
-    def wanted(name: str) -> bool:  # BENCH_SCENARIOS names a scenario by its first word
-        return not only or name.split(" ")[0] in only
-
     mall = Server("wsgi:app", mall_env(BIG), "mall")
     mall_small = Server("wsgi:app", mall_env(SMALL), "mall-small")
     unlimited = Server("bench.wsgi_nolimit:app", mall_env(BIG), "mall-nolimit")
@@ -495,28 +525,53 @@ def main() -> None:
             ("cart page (3 lines, 3 shops)", mall, cart_page_lines, cart_session),
         ]
         for n, (name, server, lines, cookie) in enumerate(scenarios):
-            if not wanted(name):
-                continue
-            log(f"{name}: {len(lines)} URLs")
-            redis_flush()  # rate-limit counters of earlier scenarios and runs
-            top = ceiling(server.port, lines[0], cookie, str(n))  # before any limit is hit
-            try:
-                for line in lines[:WARM]:  # every URL once: the steady state, caches warm
-                    path, _, body = line.partition("\t")
-                    request(server.port, "POST" if body else "GET", path, body, cookie)
-                measured = wrk(server.port, lines, cookie, f"{n}-mall")
-                request(server.port, "GET", "/healthz")  # queued behind wrk's leftovers: drained
-                limit = wrk(top.port, lines, cookie, f"{n}-ceiling")
-            finally:
-                top.stop()
-            log(f"{name}: {measured['rps']:.1f} req/s, ceiling {limit['rps']:.1f} req/s")
-            rows.append((name, len(lines), measured, limit))
+            if wanted(name):
+                rows.append(measure(str(n), name, server, lines, cookie))
     finally:
         mall.stop()
         mall_small.stop()
         unlimited.stop()
+    return rows
+
+
+def orders_rows(wanted: Callable[[str], bool]) -> tuple[list[tuple[str, int, dict, dict]], str]:
+    """The back office's orders and money scenarios (``bench/orders.py``) and their section."""
+    from bench import orders  # it imports this module
+
+    orders.ensure()
+    picks = orders.pick()
+    server = Server("wsgi:app", mall_env(orders.DB), "mall-orders")
+    rows = []
+    try:
+        server.wait()
+        chosen, notes, cookie = orders.scenarios(server.port, picks, wanted)
+        for n, (name, lines) in enumerate(chosen):
+            rows.append(measure(f"orders-{n}", name, server, lines, cookie))
+    finally:
+        server.stop()
+    log("orders: in-process profile and EXPLAIN ANALYZE of the list pages")
+    profile = orders.profile(picks=picks, names=[name for name, _ in chosen])
+    return rows, orders.section(picks, notes, profile)
+
+
+def main() -> None:
+    """Build (if needed), serve, measure, write and print the table."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    only = {s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s}
+
+    def wanted(name: str) -> bool:  # BENCH_SCENARIOS names a scenario by its first word
+        return not only or name.split(" ")[0] in only
+
+    rows = catalog_rows(wanted) if any(wanted(name) for name in CATALOG) else []
+    section = ""
+    if any(wanted(name) for name in ("orders", "order", "money")):
+        more, section = orders_rows(wanted)
+        rows += more
     sale = checkout_row() if wanted("checkout") else None
-    text = report(rows, machine(), started, sale)
+    text = report(rows, machine(), started, sale) + section
     out = BENCH / "results" / f"{started[:10]}.md"
     out.parent.mkdir(exist_ok=True)
     # A day's file keeps every run of that day (a run of some scenarios adds a section).

@@ -15,11 +15,14 @@ def test_seed_demo_is_idempotent_and_says_what_it_made(app, database):
     assert "7 shop(s) created" in first.output
     assert "/shop/green-thumb/" in first.output
     assert "http://127.0.0.1:5000/" in first.output
+    assert "the demo skips its 7-day holding period" in first.output  # mall.demo.money
     with app.app_context():
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Tenant))
     second = runner.invoke(args=["mall", "seed-demo"])
     assert second.exit_code == 0, second.output
     assert "0 shop(s) created" in second.output
+    money = [line for line in first.output.splitlines() if "GREENTHUMB-" in line]
+    assert money and money[0] in second.output  # the same story order, not a new one
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)) == count
         statuses = set(db.session.scalars(sa.select(Tenant.status)))

@@ -13,6 +13,7 @@ from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
 from mall.demo.catalog import seed_catalog
+from mall.demo.money import seed_money
 from mall.demo.selling import DEMO_ADDRESS_DATA, seed_selling
 from mall.extensions import db
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
@@ -141,7 +142,8 @@ def seed_demo() -> list[str]:
         _seed_invitation(shops[slug], email, role, invited_by=people[1])
     _seed_history(people, shops)
     db.session.flush()
-    return _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
+    report = _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
+    return report + seed_money(shops)
 
 
 def _seed_shop(slug: str, name: str, description: str, status: TenantStatus) -> bool:

@@ -215,11 +215,28 @@ def _first_variant(shop: Tenant) -> Variant | None:
 
 
 def _place(customer: User, variants: list[Any], method: str) -> None:
+    place_demo_order(customer, [(variant, 1) for variant in variants], method)
+
+
+def place_demo_order(
+    customer: User,
+    items: list[tuple[Variant, int]],
+    method: str,
+    *,
+    token: str | None = None,
+) -> Checkout:
+    """The demo customer buys ``items`` (variant, quantity) as a customer does; the checkout.
+
+    Cart, contact, address, review, payment method and submission: the same services
+    as the checkout pages, so every amount (tax, shipping, commission, the ledger's
+    entries) is the one a real order gets. ``token`` is the checkout's browser token
+    (a stable one lets a re-run find the checkout again).
+    """
     cart = account_cart(customer.id)
-    for variant in variants:
+    for variant, quantity in items:
         with tenant_context(variant.tenant_id):
-            add_line(cart, variant, 1, nonce=None)
-    checkout = start_checkout(secrets.token_urlsafe(24), cart=cart, user=customer)
+            add_line(cart, variant, quantity, nonce=None)
+    checkout = start_checkout(token or secrets.token_urlsafe(24), cart=cart, user=customer)
     set_contact(checkout, email=CUSTOMER)
     set_addresses(checkout, shipping=DEMO_ADDRESS, billing=None)
     summary = review(checkout, cart)
@@ -231,3 +248,4 @@ def _place(customer: User, variants: list[Any], method: str) -> None:
         success_url=external_url("pages.home"),
         cancel_url=external_url("cart.view"),
     )
+    return checkout
