@@ -310,8 +310,9 @@ def test_statement_links_carry_a_sealed_cursor_not_the_entry_number(
     token = cursor_of(first)
     assert not token.isdigit() and token != cursor_of(again)  # nothing to read or compare
     links = " ".join(re.findall(r'href="([^"]*)"', first)).replace("&amp;", "&")
-    assert not re.search(r"before=\d+\b", links)
-    assert not re.search(r"[?&](before|after|seq|entry)=\d", links)
+    # A cursor may start with a digit (it is random): only a plain number is a leak.
+    values = re.findall(r"[?&](?:before|after|seq|entry)=([^&\"#\s]*)", links)
+    assert values and not any(value.isdigit() for value in values)
     second = text_of(client.get(MONEY + f"?before={token}"))
     assert re.search(r"credit 4\s*<", second) and not re.search(r"credit 5\s*<", second)
     # Another shop's cursor, or a tampered one, opens nothing.
