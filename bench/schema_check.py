@@ -13,6 +13,11 @@ takes half an hour to generate. ``keep_if_same_schema`` avoids that when it can:
 
 Then the bench database gets the scratch's Alembic revision and the new fingerprint, and
 is kept; otherwise nothing changes and ``ensure_database`` rebuilds it as before.
+
+When migrations were only added (the database's revision is among today's, older than the
+head), the database is first upgraded in place with ``flask db upgrade``, as a deployment
+would be: new tables and indexes are made on the existing 21 million rows in minutes
+instead of generating them again in half an hour. The comparison then decides as above.
 """
 
 from __future__ import annotations
@@ -72,6 +77,30 @@ def _migrated_scratch() -> None:
     )  # fmt: skip
 
 
+def _revisions() -> list[str]:
+    """Today's migration revisions, oldest first (the ``revision = '…'`` of each file)."""
+    found = []
+    for path in sorted((run.ROOT / "migrations" / "versions").glob("*.py")):
+        for line in path.read_text().splitlines():
+            if line.startswith("revision = "):
+                found.append(line.split("=", 1)[1].strip().strip("'\""))
+                break
+    return found
+
+
+def _upgrade_if_behind(db: str) -> None:
+    """``flask db upgrade`` on ``db`` when its revision is an older one of today's migrations."""
+    have = run.psql("SELECT version_num FROM alembic_version", db)
+    revisions = _revisions()
+    if have not in revisions or have == revisions[-1]:
+        return
+    run.log(f"{db}: at revision {have}; upgrading it in place to {revisions[-1]}")
+    subprocess.run(
+        [run.ROOT / ".venv/bin/flask", "--app", "wsgi", "db", "upgrade"],
+        env=run.mall_env(db), cwd=run.ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+
+
 def keep_if_same_schema(db: str, want: str, generators: str) -> bool:
     """Stamp ``db`` with fingerprint ``want`` when only migration text changed (see above)."""
     have = _comment(db)
@@ -81,6 +110,7 @@ def keep_if_same_schema(db: str, want: str, generators: str) -> bool:
     if marked != f"generators:{generators}":
         return False
     run.log(f"{db}: migrations changed; comparing its schema with a freshly migrated one")
+    _upgrade_if_behind(db)
     try:
         _migrated_scratch()
         same = _schema(SCRATCH) == _schema(db)

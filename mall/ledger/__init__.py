@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     register_handler("transfer.reversed", transfers.transfer_reversed)
     add_periodic(app, reconciliation.reconcile_daily, interval=24 * 3600)
     add_periodic(app, jobs.verify_ledger, interval=24 * 3600)
+    add_periodic(app, jobs.make_balance_checkpoints, interval=24 * 3600)
     app.add_template_global(services.last_verification, "last_ledger_verification")
     add_periodic(app, jobs.release_due_orders, interval=3600)
     add_periodic(app, jobs.run_payouts, interval=24 * 3600)

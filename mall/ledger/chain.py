@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mall.extensions import db
+from mall.ledger.checkpoints import checkpoints_in_order
 from mall.ledger.models import LedgerEntry, LedgerHead, LedgerLine
 
 GENESIS = "0" * 64
@@ -127,21 +129,60 @@ def _broken(entry: Any, lines: list[Any], expected_seq: int, prev: str) -> str:
     return ""
 
 
+class _Checkpoints:
+    """Running sums per shop and account, compared with each checkpoint at its entry."""
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[Any, str], int] = defaultdict(int)
+        self.pending = checkpoints_in_order()
+        self.next = next(self.pending, None)
+
+    def add(self, lines: list[Any]) -> None:
+        for line in lines:
+            self.sums[(line.shop_id, str(line.account))] += line.amount
+
+    def problem_at(self, seq: int) -> str:
+        """Why a checkpoint made at entry ``seq`` is wrong, or "" (all of them check out)."""
+        while self.next is not None and self.next.upto_seq <= seq:
+            point, self.next = self.next, next(self.pending, None)
+            found = self.sums[(point.shop_id, str(point.account))]
+            if point.upto_seq == seq and point.balance != found:
+                whose = "the platform" if point.shop_id is None else f"shop {point.shop_id}"
+                return (
+                    f"the checkpoint of {whose} on {point.account} at entry {seq} says "
+                    f"{point.balance}, its lines sum to {found}"
+                )
+        return ""
+
+    def beyond(self, count: int) -> str:
+        if self.next is None:
+            return ""
+        return f"a checkpoint is made at entry {self.next.upto_seq}, after the last ({count})"
+
+
 def verify_chain(progress: Any = None) -> Verification:
-    """Recompute every hash in order, every entry's balance, and the head; the first break.
+    """Recompute every hash in order, every entry's balance, every balance checkpoint and the
+    head; the first break.
 
     ``progress(n)`` is called with the number of entries checked since the last call.
     """
     prev, expected, count, total = GENESIS, 1, 0, 0
+    checkpoints = _Checkpoints()
     for entry, lines in _entries_in_batches():
         problem = _broken(entry, lines, expected, prev)
         if problem:
             broken = expected if entry.seq != expected else entry.seq
             return Verification(False, count, broken, problem)
+        checkpoints.add(lines)
+        problem = checkpoints.problem_at(entry.seq)
+        if problem:
+            return Verification(False, count, entry.seq, problem)
         total += sum(line.amount for line in lines)
         prev, expected, count = entry.hash, expected + 1, count + 1
         if progress is not None:
             progress(1)
+    if checkpoints.beyond(count):
+        return Verification(False, count, None, checkpoints.beyond(count))
     head = db.session.get(LedgerHead, HEAD)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != count or head_hash != prev:

@@ -1,4 +1,4 @@
-"""``flask --app wsgi mall ledger …``: verify the chain and every entry's balance."""
+"""``flask --app wsgi mall ledger …``: verify the chain and every balance; make checkpoints."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import click
 from flask.cli import AppGroup
 
 from mall.extensions import db
+from mall.ledger.checkpoints import make_checkpoints, shops_to_checkpoint
 from mall.ledger.services import entry_count, record_verification, run_verification
 
-ledger_cli = AppGroup("ledger", help="The double-entry ledger: verification.")
+ledger_cli = AppGroup("ledger", help="The double-entry ledger: verification, checkpoints.")
 
 
 @ledger_cli.command("verify")
@@ -22,3 +23,16 @@ def verify_command() -> None:
         click.echo(f"Ledger verification FAILED: {found.message}", err=True)
         raise SystemExit(1)
     click.echo(f"Ledger verified: {found.message}")
+
+
+@ledger_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Checkpoint the balances that moved since the last round (the daily job does it too)."""
+    with click.progressbar(length=shops_to_checkpoint(), label="Checkpointing balances") as bar:
+        made = make_checkpoints(progress=bar.update)
+    db.session.commit()
+    click.echo(
+        f"{made} balance checkpoints made."
+        if made
+        else "No balance moved since the last checkpoints."
+    )

@@ -79,3 +79,11 @@ def verify_ledger() -> bool:
     found = run_verification()
     record_verification(found)
     return found.ok
+
+
+@job(queue="maintenance", retries=0)
+def make_balance_checkpoints() -> int:
+    """Checkpoint the balances that moved since the last round (daily); how many were made."""
+    from mall.ledger.checkpoints import make_checkpoints
+
+    return make_checkpoints()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from mall.db import new_id, utcnow
 from mall.extensions import db
 from mall.ledger.chain import GENESIS, HEAD, entry_hash
+from mall.ledger.checkpoints import ledger_sums
 from mall.ledger.errors import LedgerError
 from mall.ledger.models import Account, EntryKind, LedgerEntry, LedgerHead, LedgerLine
 
@@ -164,6 +165,8 @@ def post(
 
 def balance(account: Account, *, shop_id: UUID | None = None, order_id: UUID | None = None) -> int:
     """The sum of the lines on ``account`` (for ``shop_id``; for one order's lines)."""
+    if account.per_shop and order_id is None:  # from the shop's newest checkpoint
+        return balances(shop_id, [account])[account]
     query = sa.select(sa.func.coalesce(sa.func.sum(LedgerLine.amount), 0)).where(
         LedgerLine.account == account
     )
@@ -175,15 +178,8 @@ def balance(account: Account, *, shop_id: UUID | None = None, order_id: UUID | N
 
 
 def balances(shop_id: UUID | None, accounts: Iterable[Account]) -> dict[Account, int]:
-    """Several accounts' sums in one query (a shop's, or the platform's with ``shop_id`` None)."""
+    """Several accounts' sums in one query (a shop's, or the platform's with ``shop_id`` None):
+    the newest balance checkpoint plus the lines after it (``mall.ledger.checkpoints``)."""
     wanted = list(accounts)
-    query = (
-        sa.select(LedgerLine.account, sa.func.sum(LedgerLine.amount))
-        .where(LedgerLine.account.in_(wanted))
-        .group_by(LedgerLine.account)
-    )
-    query = query.where(
-        LedgerLine.shop_id.is_(None) if shop_id is None else LedgerLine.shop_id == shop_id
-    )
-    found = {Account(account): int(total) for account, total in db.session.execute(query)}
+    found = ledger_sums(shop_id, wanted)
     return {account: found.get(account, 0) for account in wanted}

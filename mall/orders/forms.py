@@ -128,8 +128,11 @@ class OrderFilters(Form):
         if first is not None and last < first:
             raise ValidationError("Choose a day on or after the first day.")
 
-    def search(self) -> OrderSearch | None:
-        """The filters as a search, or None when one of them is wrong (see the field errors)."""
+    def search(self, *, prefix: str) -> OrderSearch | None:
+        """The filters as a search, or None when one of them is wrong (see the field errors).
+
+        ``prefix`` is the shop's order number prefix: digits alone search for ``<prefix>-<digits>``.
+        """
         if not self._valid:
             return None
         return OrderSearch(
@@ -140,6 +143,7 @@ class OrderFilters(Form):
             else None,
             placed_to=date.fromisoformat(self.placed_to.data) if self.placed_to.data else None,
             number=self.q.data or "",
+            prefix=prefix,
             customer=bytes.fromhex(self.customer.data) if self.customer.data else None,
         )
 

@@ -114,7 +114,8 @@ class Order(TenantScoped, Timestamped, db.Model):
     __table_args__ = (
         tenant_unique("number"),
         tenant_unique("checkout_id"),  # one order per shop per checkout, whatever repeats
-        sa.Index("ix_orders_tenant_id_placed_at", "tenant_id", "placed_at"),
+        # The list's order (newest first, then id) and its keyset pages: an index range.
+        sa.Index("ix_orders_tenant_id_placed_at_id", "tenant_id", "placed_at", "id"),
         sa.Index("ix_orders_tenant_id_status_placed_at", "tenant_id", "status", "placed_at"),
         sa.Index(
             "ix_orders_tenant_id_payment_status_placed_at",

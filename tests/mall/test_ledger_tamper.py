@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mall.extensions import db
 from mall.ledger.chain import verify_chain
+from mall.ledger.checkpoints import make_checkpoints
 from mall.ledger.models import Account, EntryKind, LedgerLine
 from mall.ledger.posting import credit, debit, post
 from tenants.models import TenantStatus
@@ -134,4 +135,27 @@ def test_an_unbalanced_entry_cannot_be_committed(posted):
         with pytest.raises(sa.exc.DBAPIError, match="does not balance"):
             db.session.commit()
         db.session.rollback()
+        assert verify_chain().ok
+
+
+def test_a_checkpoint_is_as_immutable_as_the_lines_and_checked_by_verify(posted):
+    with posted.app_context():
+        assert make_checkpoints() > 0
+        db.session.commit()
+        with pytest.raises(sa.exc.DBAPIError, match="immutable"):
+            db.session.execute(sa.text("UPDATE ledger_checkpoints SET balance = 0"))
+        db.session.rollback()
+        with pytest.raises(sa.exc.DBAPIError, match="immutable"):
+            db.session.execute(sa.text("DELETE FROM ledger_checkpoints"))
+        db.session.rollback()
+        assert verify_chain().ok
+    edit = "UPDATE ledger_checkpoints SET balance = balance + 1 WHERE account = 'processor'"
+    as_owner(edit)
+    try:
+        with posted.app_context():
+            found = verify_chain()
+            assert not found.ok and "checkpoint of the platform on processor" in found.message
+    finally:
+        as_owner(edit.replace("+ 1", "- 1"))
+    with posted.app_context():
         assert verify_chain().ok

@@ -14,6 +14,7 @@ from mall.ledger.models.disputes import (
 from mall.ledger.models.journal import (
     Account,
     EntryKind,
+    LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
     LedgerLine,
@@ -38,6 +39,7 @@ __all__ = [
     "DisputeShare",
     "DisputeStatus",
     "EntryKind",
+    "LedgerCheckpoint",
     "LedgerEntry",
     "LedgerHead",
     "LedgerLine",

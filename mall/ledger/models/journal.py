@@ -12,6 +12,9 @@ Platform tables (a journal entry spans the platform and several shops):
 - ``ledger_head``: the last ``seq`` and hash, one row; posting locks it, so
   entries are chained one after another.
 - ``ledger_verifications``: each run of ``flask mall ledger verify``.
+- ``ledger_checkpoints``: a shop's (or the platform's) sum on an account up to an
+  entry, so a balance reads the newest checkpoint and the few lines after it
+  (``mall.ledger.checkpoints``); ``verify`` recomputes every one.
 Posted entries and lines are never updated or deleted: on PostgreSQL a trigger
 refuses it to every role but the tables' owner (the migration creates it), and
 ``verify`` finds any change the owner makes.
@@ -138,6 +141,25 @@ class LedgerHead(db.Model):
     name: Mapped[str] = mapped_column(sa.String(16), primary_key=True, default="main")
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class LedgerCheckpoint(PlatformModel, db.Model):
+    """The sum of a shop's (``shop_id`` None: the platform's) lines on ``account`` up to and
+    including entry ``upto_seq``. Made once, never changed (like the lines it sums)."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    shop_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("tenants.id"))
+    account: Mapped[Account] = mapped_column(str_enum(Account, 24))
+    upto_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    balance: Mapped[int] = mapped_column(AMOUNT)
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # A shop's newest checkpoint (at or before an entry), and the newest of all.
+        sa.Index("ix_ledger_checkpoints_shop_id_upto_seq", "shop_id", "upto_seq"),
+        sa.Index("ix_ledger_checkpoints_upto_seq", "upto_seq"),
+    )
 
 
 class LedgerVerification(PlatformModel, db.Model):

@@ -87,8 +87,20 @@ def bucket(column: sa.ColumnElement, periods: list[Period]) -> sa.ColumnElement[
 def _seq_bounds(periods: list[Period]) -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
     """The first and last entry numbers posted within the periods (as subqueries)."""
     start, end = periods[0].start, periods[-1].end
-    first = sa.select(sa.func.min(LedgerEntry.seq)).where(LedgerEntry.posted_at >= start)
-    last = sa.select(sa.func.max(LedgerEntry.seq)).where(LedgerEntry.posted_at < end)
+    # Walked along ``ix_ledger_entries_posted_at`` from the period's edge: ``min(seq) WHERE
+    # posted_at >= start`` would walk the entry numbers from 1 and filter every older entry.
+    first = (
+        sa.select(LedgerEntry.seq)
+        .where(LedgerEntry.posted_at >= start)
+        .order_by(LedgerEntry.posted_at.asc(), LedgerEntry.seq.asc())
+        .limit(1)
+    )
+    last = (
+        sa.select(LedgerEntry.seq)
+        .where(LedgerEntry.posted_at < end)
+        .order_by(LedgerEntry.posted_at.desc(), LedgerEntry.seq.desc())
+        .limit(1)
+    )
     return first.scalar_subquery(), last.scalar_subquery()
 
 

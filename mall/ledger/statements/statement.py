@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from mall.csvsafe import writer
 from mall.db import utcnow
 from mall.extensions import db
+from mall.ledger.checkpoints import ledger_sums
 from mall.ledger.errors import LedgerError
 from mall.ledger.models import Account, EntryKind, LedgerEntry, LedgerLine, Payout
 from mall.ledger.statements.cursor import page_cursor
@@ -206,13 +207,11 @@ def _check_scope(shop_id: UUID) -> None:
         raise LedgerError("A shop's statement is read in that shop's context only.")
 
 
-def _ledger_sum(shop_id: UUID, account: Account | None, *conditions: object) -> int:
-    query = sa.select(sa.func.coalesce(sa.func.sum(LedgerLine.amount), 0)).where(
-        LedgerLine.shop_id == shop_id, *conditions
+def _ledger_sum(shop_id: UUID, account: Account | None, *, upto_seq: int | None = None) -> int:
+    # From the shop's newest balance checkpoint (at or before ``upto_seq``) and the lines after.
+    return sum(
+        ledger_sums(shop_id, None if account is None else [account], upto_seq=upto_seq).values()
     )
-    if account is not None:
-        query = query.where(LedgerLine.account == account)
-    return int(db.session.scalar(query) or 0)
 
 
 def _whole_entries(rows: list, per_page: int) -> tuple[list, int | None, bool]:
@@ -243,7 +242,8 @@ def statement_page(
 
     ``balance`` is the ledger's current sum over every account (or ``account``'s)
     when the caller has it already (``MoneySummary.ledger_balance``): the first
-    page then costs one query; others cost two (the lines, the sum of newer ones).
+    page then costs one query; others cost two (the lines, and the balance before them: a
+    checkpoint and the few lines after it).
     Read in the shop's context (LedgerError otherwise).
     """
     _check_scope(shop_id)
@@ -280,14 +280,9 @@ def _balance_before(
     shop_id: UUID, account: Account | None, before_seq: int | None, balance: int | None
 ) -> int:
     """The ledger's sum over the lines older than ``before_seq`` (all of them when None)."""
-    if balance is None:
-        if before_seq is None:
-            return _ledger_sum(shop_id, account)
-        return _ledger_sum(shop_id, account, LedgerLine.entry_seq < before_seq)
     if before_seq is None:
-        return balance
-    # Newer lines are few near the top of the statement: subtract them from what is known.
-    return balance - _ledger_sum(shop_id, account, LedgerLine.entry_seq >= before_seq)
+        return _ledger_sum(shop_id, account) if balance is None else balance
+    return _ledger_sum(shop_id, account, upto_seq=before_seq - 1)
 
 
 def _statement_line(row: sa.Row, balance: int, *, ends_entry: bool = True) -> StatementLine:

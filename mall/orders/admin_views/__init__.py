@@ -39,8 +39,9 @@ from mall.orders import actions, export, forms, queries, services
 from mall.orders.bank_transfers import BANK_TRANSFER
 from mall.orders.errors import OrderError
 from mall.orders.models import Order, OrderStatus
+from mall.orders.numbers import order_prefix
 from mall.orders.queries import OrderSearch
-from mall.pagination import page_number
+from mall.pagination import decode_position
 from mall.shops.permissions import can, requires
 from tenants.context import tenant_context
 from tenants.keys import reveal
@@ -87,11 +88,14 @@ def order_helpers() -> dict[str, Any]:
 def orders() -> ResponseReturnValue:
     """The shop's orders, newest first: filtered, searched, paged."""
     filters = forms.OrderFilters(request.args)
-    search = filters.search()
+    search = filters.search(prefix=order_prefix(g.shop))
     if search is None:  # a wrong date: say so next to it, list nothing
         return _list_page(filters, None, status=400)
     listing = queries.order_list(
-        search, page=page_number(request.args.get("page")), per_page=ORDERS_PER_PAGE
+        search,
+        older_than=decode_position(request.args.get("older")),
+        newer_than=decode_position(request.args.get("newer")),
+        per_page=ORDERS_PER_PAGE,
     )
     return _list_page(filters, listing)
 
@@ -131,7 +135,7 @@ def find_customer() -> ResponseReturnValue:
 def orders_csv() -> ResponseReturnValue:
     """Every order matching the list's filters as CSV (streamed: all pages, not one)."""
     filters = forms.OrderFilters(request.args)
-    search = filters.search()
+    search = filters.search(prefix=order_prefix(g.shop))
     if search is None:
         return _list_page(filters, None, status=400)
     name = f"{g.shop.slug}-orders-{utcnow():%Y-%m-%d}.csv"
