@@ -309,7 +309,7 @@ def test_the_csv_has_every_line_oldest_first_with_the_running_balance(sold, shop
     with tenant_context(shop_a):
         chunks = list(statements.statement_csv(shop_a.id, currency="USD"))
         rows = list(csv.reader(io.StringIO("".join(chunks))))
-    assert rows[0] == list(statements.statement.CSV_COLUMNS)
+    assert rows[0] == list(statements.csv_export.CSV_COLUMNS)
     body = rows[1:]
     assert [row[7] for row in body] == ["29.97", "5.00", "-3.00", "-9.99", "1.00", "0.05"]
     assert body[-1][8] == "23.03" == f"{shop_owed(shop_a.id) / 100:.2f}"
@@ -352,7 +352,7 @@ def test_the_csv_reads_in_batches(app_ctx, client, shop_a, money_on):
     sell(client, shop_a, quantity=1)
     adjust(shop_a.id, 1, "one")
     with tenant_context(shop_a):
-        batches = list(statements.statement.statement_rows(shop_a.id, size=2))
+        batches = list(statements.csv_export.statement_rows(shop_a.id, size=2))
     assert [len(batch) for batch in batches] == [2, 2]
     assert batches[-1][-1].balance == shop_owed(shop_a.id)
 

@@ -3,7 +3,8 @@
 - ``summary``: a shop's balances by account (one query), whether it can be paid
   ("payable — blocked") and what it must do; the minimum payout.
 - ``statement``: a shop's ledger lines with the event each came from and a
-  running balance, page by page and as CSV; its payouts.
+  running balance, page by page; its payouts. ``csv_export``: the whole
+  statement as CSV, streamed.
 - ``cursor``: the sealed token a statement link carries instead of a mall-wide
   entry number.
 - ``yearly``: a shop's net sales per week and its yearly statement (CSV).
@@ -22,10 +23,10 @@ from mall.ledger.statements.statement import (
     StatementLine,
     StatementPage,
     payout_history,
-    statement_csv,
     statement_page,
     statement_years,
 )
+from mall.ledger.statements.csv_export import statement_csv
 from mall.ledger.statements.summary import (
     ACCOUNT_LABELS,
     SHOP_ACCOUNTS,

@@ -14,21 +14,18 @@ are other shops' entries): they never leave the server. Links carry
 shop's own lines and events. Each page joins the orders its lines
 came from in the same query (by the shop's key: read in the shop's context).
 
-``statement_csv``: every line, oldest first, with the running balance, streamed
-in keyset batches. ``payout_history``: the shop's payouts, newest first.
+``payout_history``: the shop's payouts, newest first. The CSV of every line is
+``csv_export.statement_csv``.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from mall.csvsafe import writer
 from mall.db import utcnow
 from mall.extensions import db
 from mall.ledger.checkpoints import ledger_sums
@@ -36,7 +33,6 @@ from mall.ledger.errors import LedgerError
 from mall.ledger.models import Account, EntryKind, LedgerEntry, LedgerLine, Payout
 from mall.ledger.statements.cursor import page_cursor
 from mall.ledger.statements.summary import ACCOUNT_LABELS, owed
-from mall.money import to_decimal_text
 from mall.orders.models import Order
 from mall.pagination import Page, paginate
 from tenants.context import current_tenant_id
@@ -188,7 +184,7 @@ def _statement_columns() -> tuple:
     )
 
 
-def _statement_query(shop_id: UUID, account: Account | None) -> sa.Select:
+def statement_query(shop_id: UUID, account: Account | None) -> sa.Select:
     """The shop's lines with their entry and order (one query; the order by the shop's key)."""
     query = (
         sa.select(*_statement_columns())
@@ -201,7 +197,8 @@ def _statement_query(shop_id: UUID, account: Account | None) -> sa.Select:
     return query if account is None else query.where(LedgerLine.account == account)
 
 
-def _check_scope(shop_id: UUID) -> None:
+def check_scope(shop_id: UUID) -> None:
+    """Refuse to read a shop's statement outside that shop's context (LedgerError)."""
     # The statement joins the shop's orders: it is read in that shop's context, never another's.
     if current_tenant_id() != shop_id:
         raise LedgerError("A shop's statement is read in that shop's context only.")
@@ -246,9 +243,9 @@ def statement_page(
     checkpoint and the few lines after it).
     Read in the shop's context (LedgerError otherwise).
     """
-    _check_scope(shop_id)
+    check_scope(shop_id)
     per_page = max(1, min(per_page, 200))
-    query = _statement_query(shop_id, account).order_by(
+    query = statement_query(shop_id, account).order_by(
         LedgerLine.entry_seq.desc(), LedgerLine.position.desc()
     )
     if before_seq is not None:
@@ -264,7 +261,7 @@ def statement_page(
     running = _balance_before(shop_id, account, before_seq, balance)
     lines, previous = [], None
     for row in rows:
-        lines.append(_statement_line(row, owed(running), ends_entry=row.entry_seq != previous))
+        lines.append(statement_line(row, owed(running), ends_entry=row.entry_seq != previous))
         running -= row.amount
         previous = row.entry_seq
     return StatementPage(
@@ -285,7 +282,8 @@ def _balance_before(
     return _ledger_sum(shop_id, account, upto_seq=before_seq - 1)
 
 
-def _statement_line(row: sa.Row, balance: int, *, ends_entry: bool = True) -> StatementLine:
+def statement_line(row: sa.Row, balance: int, *, ends_entry: bool = True) -> StatementLine:
+    """A row of ``statement_query`` as a statement line with the balance after it."""
     return StatementLine(
         seq=row.entry_seq,
         position=row.position,
@@ -304,98 +302,12 @@ def _statement_line(row: sa.Row, balance: int, *, ends_entry: bool = True) -> St
     )
 
 
-# ---------------------------------------------------------------- the statement as CSV
-
-# ``line_no`` and ``event_no`` count the shop's own lines and events (1, 2, 3…, oldest first):
-# the ledger's entry numbers are mall-wide, and their gaps would show other shops' activity.
-CSV_COLUMNS = (
-    "line_no",
-    "event_no",
-    "posted_at",
-    "event",
-    "line",
-    "account",
-    "order",
-    "amount",
-    "balance",
-    "currency",
-)
-
-
-def statement_rows(shop_id: UUID, *, size: int = CSV_BATCH) -> Iterator[list[StatementLine]]:
-    """Every line of the shop, oldest first, ``size`` at a time (keyset on seq, position)."""
-    _check_scope(shop_id)
-    query = _statement_query(shop_id, None).order_by(LedgerLine.entry_seq, LedgerLine.position)
-    running = 0
-    last: tuple[int, int] | None = None
-    while True:
-        batch_query = query
-        if last is not None:
-            seq, position = last
-            batch_query = query.where(
-                LedgerLine.entry_seq >= seq,  # lets the index seek
-                sa.or_(
-                    LedgerLine.entry_seq > seq,
-                    sa.and_(LedgerLine.entry_seq == seq, LedgerLine.position > position),
-                ),
-            )
-        rows = list(db.session.execute(batch_query.limit(size)))
-        if not rows:
-            return
-        batch = []
-        for row in rows:
-            running += row.amount
-            batch.append(_statement_line(row, owed(running)))
-        yield batch
-        if len(rows) < size:
-            return
-        last = (rows[-1].entry_seq, rows[-1].position)
-
-
-def statement_csv(shop_id: UUID, *, currency: str) -> Iterator[str]:
-    """The shop's whole statement as CSV text, a chunk per batch (header first), oldest first."""
-    buffer = io.StringIO()
-    out = writer(buffer)
-    out.writerow(CSV_COLUMNS)
-    line_no = event_no = 0
-    last_seq = None
-    for batch in statement_rows(shop_id):
-        for line in batch:
-            line_no += 1
-            if line.seq != last_seq:
-                event_no, last_seq = event_no + 1, line.seq
-            out.writerow(
-                [
-                    line_no,
-                    event_no,
-                    line.posted_at.isoformat(timespec="seconds"),
-                    line.event,
-                    line.label,
-                    line.account_label,
-                    line.order_number or "",
-                    to_decimal_text(line.amount, code=currency),
-                    to_decimal_text(line.balance, code=currency),
-                    currency,
-                ]
-            )
-        yield drain(buffer)
-    yield drain(buffer)
-
-
-def drain(buffer: io.StringIO) -> str:
-    """What was written to ``buffer`` since the last drain (then empties it)."""
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
 # ---------------------------------------------------------------- payouts, years
 
 
 def payout_history(shop_id: UUID, *, page: int = 1, per_page: int = 10) -> Page:
     """The shop's payouts, newest first (two queries), read in the shop's context."""
-    _check_scope(shop_id)
+    check_scope(shop_id)
     query = (
         sa.select(Payout)
         .where(Payout.tenant_id == shop_id)
