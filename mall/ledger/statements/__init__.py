@@ -16,6 +16,7 @@ Nothing here is a stored counter; nothing here writes.
 
 from __future__ import annotations
 
+from mall.ledger.statements.csv_export import statement_csv
 from mall.ledger.statements.cursor import cursor_seq, page_cursor
 from mall.ledger.statements.periods import PERIODS
 from mall.ledger.statements.revenue import Revenue, platform_revenue, revenue_csv
@@ -26,7 +27,6 @@ from mall.ledger.statements.statement import (
     statement_page,
     statement_years,
 )
-from mall.ledger.statements.csv_export import statement_csv
 from mall.ledger.statements.summary import (
     ACCOUNT_LABELS,
     SHOP_ACCOUNTS,
