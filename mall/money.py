@@ -56,6 +56,9 @@ THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
 DECIMAL_COMMA = "Use a point for the decimals (12.50); a comma only between thousands (1,250.00)."
 
 
+PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def parse_money(text: str | None, *, code: str | None = None) -> int:
     """``"12.5"`` -> ``1250``: what a person types, in minor units (no negatives).
 
@@ -71,6 +74,10 @@ def parse_money(text: str | None, *, code: str | None = None) -> int:
         if not THOUSANDS.fullmatch(raw):
             raise MoneyError(DECIMAL_COMMA)
         raw = raw.replace(",", "")
+    # ASCII digits and one point only: Decimal() would also read fullwidth or Arabic-Indic
+    # digits, or "1e3".
+    if not PLAIN_AMOUNT.fullmatch(raw.strip()):
+        raise MoneyError("Enter an amount such as 12.50.")
     try:
         amount = Decimal(raw.strip())
     except InvalidOperation:

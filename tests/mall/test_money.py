@@ -30,11 +30,22 @@ def test_amounts_up_to_the_maximum_fit_a_64_bit_column(app_ctx):
     assert parse_money("10000000000") == max_minor()
 
 
-@pytest.mark.parametrize("typed", ["10000000000.01", "100000000000000000000", "1e20", "9" * 400])
+@pytest.mark.parametrize("typed", ["10000000000.01", "100000000000000000000", "9" * 400])
 def test_an_amount_past_the_maximum_names_the_maximum(app_ctx, typed):
     with pytest.raises(MoneyError) as refused:
         parse_money(typed)
     assert str(refused.value) == TOO_MUCH
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["\uff11", "\u0661\u0662", "1e3", "1e20", "NaN", "Infinity", "1_000", "0x10", "1.2.3", "."],
+)
+def test_only_ascii_digits_and_one_point_are_an_amount(app_ctx, typed):
+    # Decimal() reads fullwidth and Arabic-Indic digits and exponents: a refund of a
+    # fullwidth one was 1.00 while the units beside it refused the same character.
+    with pytest.raises(MoneyError, match=r"Enter an amount such as 12\.50\."):
+        parse_money(typed)
 
 
 def test_check_amount_bounds_what_services_store(app_ctx):
