@@ -16,7 +16,8 @@ cookie, taken after the pages were shown once (their forms' CSRF token in it), s
 request changes the session. Scenarios (first word for ``BENCH_SCENARIOS``):
 
 - ``orders``: the list, page 1 of the big shop and of the small one (the cost must not
-  grow with the number of orders), filtered pages, page 2,000 (``OFFSET`` 49,975),
+  grow with the number of orders), filtered pages, page 2,000 (``?older=`` the position
+  after 49,975 orders),
   searches for a whole order number and for its digits only, and a customer's orders
   (``?customer=`` the blind index the email search redirects to);
 - ``order``: 2,000 order pages of the big shop;
@@ -73,6 +74,7 @@ class Picks:
     months: list[str]  # first days of months with orders (YYYY-MM-01)
     middle: str  # ``?before=`` of the big shop's statement half-way down (an older page)
     customers: list[str]  # blind indexes (hex) of customers' emails: the list's ``customer=``
+    deep: str  # ``?older=`` the position that starts page ``DEEP_PAGE`` of the big shop's list
 
 
 def ensure() -> None:
@@ -86,10 +88,12 @@ def ensure() -> None:
     schema_check.keep_if_same_schema(DB, want, generators)
     run.ensure_database(DB, SHOPS, PRODUCTS, orders=orders)
     schema_check.mark(DB, generators)
-    # What the daily job does on a live mall: checkpoint every shop's balances (the first
-    # round sums every line once; a repeat finds nothing new and makes nothing).
+    # What a live mall has: a round of balance checkpoints a day (the daily job; for the
+    # history, ``--backfill-days 1`` as after the upgrade that brought them). A repeat
+    # finds nothing new and makes nothing.
     subprocess.run(
-        [run.ROOT / ".venv/bin/flask", "--app", "wsgi", "mall", "ledger", "checkpoint"],
+        [run.ROOT / ".venv/bin/flask", "--app", "wsgi", "mall", "ledger", "checkpoint",
+         "--backfill-days", "1"],
         env=run.mall_env(DB), cwd=run.ROOT, check=True, capture_output=True,
     )  # fmt: skip
     # The steady state of a live database (autovacuum's work): visibility map set, so a
@@ -127,11 +131,19 @@ def pick(db: str = DB) -> Picks:
         "LIMIT 500",
         db,
     ).splitlines()
+    # The list pages by position (``mall.pagination.encode_position``): the order just before
+    # page ``DEEP_PAGE``, as the "Older" link of page ``DEEP_PAGE - 1`` would carry it.
+    deep = run.psql(
+        "SELECT (extract(epoch FROM placed_at) * 1000000)::bigint || '-' || "
+        f"replace(id::text, '-', '') FROM orders WHERE tenant_id = '{big_id}' "
+        f"ORDER BY placed_at DESC, id DESC OFFSET {(DEEP_PAGE - 1) * PER_PAGE - 1} LIMIT 1",
+        db,
+    )
     return Picks(
         big, small, big_id, small_id,
         order_ids=[row.split("\t")[0] for row in rows],
         numbers=[row.split("\t")[1] for row in rows[:500]],
-        months=months, middle=middle, customers=customers,
+        months=months, middle=middle, customers=customers, deep=deep,
     )  # fmt: skip
 
 
@@ -169,8 +181,8 @@ def requests(picks: Picks) -> list[tuple[str, list[str]]]:
         (f"orders page 1 ({BIG:,} orders)", [big]),
         (f"orders page 1 ({SMALL:,} orders)", [small]),
         ("orders filtered (status, payment, dates)", filtered),
-        (f"orders page {DEEP_PAGE:,} (offset {(DEEP_PAGE - 1) * PER_PAGE:,})",
-         [query(page=DEEP_PAGE)]),
+        (f"orders page {DEEP_PAGE:,} (after {(DEEP_PAGE - 1) * PER_PAGE:,} orders)",
+         [query(older=picks.deep)]),
         ("orders search (a number)", [query(q=n) for n in picks.numbers]),
         ("orders search (digits only)", [query(q=n.rsplit("-", 1)[1]) for n in picks.numbers]),
         # An email is posted, then listed by its blind index (never in a URL).

@@ -130,27 +130,41 @@ def _broken(entry: Any, lines: list[Any], expected_seq: int, prev: str) -> str:
 
 
 class _Checkpoints:
-    """Running sums per shop and account, compared with each checkpoint at its entry."""
+    """Running sums per shop and account, compared with each checkpoint round at its entry.
+
+    A round holds a row for every account the shop has lines on (``make_checkpoints``);
+    a balance reads only the newest round, so a missing row is as wrong as a changed one.
+    """
 
     def __init__(self) -> None:
         self.sums: dict[tuple[Any, str], int] = defaultdict(int)
+        self.accounts: dict[Any, set[str]] = defaultdict(set)
         self.pending = checkpoints_in_order()
         self.next = next(self.pending, None)
 
     def add(self, lines: list[Any]) -> None:
         for line in lines:
             self.sums[(line.shop_id, str(line.account))] += line.amount
+            self.accounts[line.shop_id].add(str(line.account))
 
     def problem_at(self, seq: int) -> str:
-        """Why a checkpoint made at entry ``seq`` is wrong, or "" (all of them check out)."""
+        """Why a checkpoint round made at entry ``seq`` is wrong, or "" (they check out)."""
+        rounds: dict[Any, set[str]] = defaultdict(set)
         while self.next is not None and self.next.upto_seq <= seq:
             point, self.next = self.next, next(self.pending, None)
             found = self.sums[(point.shop_id, str(point.account))]
-            if point.upto_seq == seq and point.balance != found:
-                whose = "the platform" if point.shop_id is None else f"shop {point.shop_id}"
+            if point.balance != found:
                 return (
-                    f"the checkpoint of {whose} on {point.account} at entry {seq} says "
-                    f"{point.balance}, its lines sum to {found}"
+                    f"the checkpoint of {_whose(point.shop_id)} on {point.account} at entry "
+                    f"{seq} says {point.balance}, its lines sum to {found}"
+                )
+            rounds[point.shop_id].add(str(point.account))
+        for shop_id, accounts in rounds.items():
+            missing = sorted(self.accounts[shop_id] - accounts)
+            if missing:
+                return (
+                    f"the checkpoint round of {_whose(shop_id)} at entry {seq} has no row for "
+                    f"{', '.join(missing)} (deleted?)"
                 )
         return ""
 
@@ -158,6 +172,10 @@ class _Checkpoints:
         if self.next is None:
             return ""
         return f"a checkpoint is made at entry {self.next.upto_seq}, after the last ({count})"
+
+
+def _whose(shop_id: Any) -> str:
+    return "the platform" if shop_id is None else f"shop {shop_id}"
 
 
 def verify_chain(progress: Any = None) -> Verification:

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
+from mall.db import new_id, utcnow
 from mall.extensions import db
 from mall.ledger.models import Account, LedgerCheckpoint, LedgerEntry, LedgerHead, LedgerLine
 
@@ -36,14 +38,14 @@ def _of_shop(column: sa.ColumnElement, shop_id: ShopKey) -> sa.ColumnElement[boo
     return column.is_(None) if shop_id is None else column == shop_id
 
 
-def _round_seq(shop_id: ShopKey, upto_seq: int | None) -> sa.ScalarSelect:
+def _round_seq(shop_id: ShopKey, upto_seq: int | None) -> int:
     """The entry number of the shop's newest checkpoint round (at or before ``upto_seq``)."""
     query = sa.select(sa.func.max(LedgerCheckpoint.upto_seq)).where(
         _of_shop(LedgerCheckpoint.shop_id, shop_id)
     )
     if upto_seq is not None:
         query = query.where(LedgerCheckpoint.upto_seq <= upto_seq)
-    return query.scalar_subquery()
+    return int(db.session.scalar(query) or 0)
 
 
 def ledger_sums(
@@ -51,15 +53,16 @@ def ledger_sums(
 ) -> dict[Account, int]:
     """The sums of the shop's lines per account (every account it has, or ``accounts``),
     up to entry ``upto_seq`` (None: all): the newest checkpoint plus the lines after it,
-    in one query. Accounts without lines are missing from the result."""
+    in two queries. Accounts without lines are missing from the result."""
     wanted = None if accounts is None else list(accounts)
+    # Looked up first and passed as a number: as a subquery the planner cannot know the
+    # lines after it are few, and plans (and starts workers) for a shop's whole history.
     round_seq = _round_seq(shop_id, upto_seq)
     saved = sa.select(
         LedgerCheckpoint.account.label("account"), LedgerCheckpoint.balance.label("amount")
     ).where(_of_shop(LedgerCheckpoint.shop_id, shop_id), LedgerCheckpoint.upto_seq == round_seq)
     since = sa.select(LedgerLine.account.label("account"), LedgerLine.amount.label("amount")).where(
-        _of_shop(LedgerLine.shop_id, shop_id),
-        LedgerLine.entry_seq > sa.func.coalesce(round_seq, 0),
+        _of_shop(LedgerLine.shop_id, shop_id), LedgerLine.entry_seq > round_seq
     )
     if upto_seq is not None:
         since = since.where(LedgerLine.entry_seq <= upto_seq)
@@ -144,33 +147,71 @@ def _previous_rounds(shop_ids: list[ShopKey]) -> dict[ShopKey, dict[Account, int
     return found
 
 
-def make_checkpoints(*, progress: Callable[[int], Any] | None = None) -> int:
+def make_checkpoints(
+    *, upto_seq: int | None = None, progress: Callable[[int], Any] | None = None
+) -> int:
     """Checkpoint the balances of every shop (and the platform) whose lines moved since the
-    last round, at the ledger's last entry; how many checkpoints were made (0: nothing new).
+    last round, at the ledger's last entry (or at entry ``upto_seq``, which must be after the
+    last round: ``backfill_checkpoints``); how many checkpoints were made (0: nothing new).
 
     Safe to repeat: a second run finds no entry after the round the first one made.
     ``progress(n)`` is told of each shop done.
     """
     _lock()
-    after, upto = last_round(), _head_seq()
+    after, head = last_round(), _head_seq()
+    upto = head if upto_seq is None else min(upto_seq, head)
     if upto <= after:
         return 0
     moved = _changes(after, upto)
     previous = _previous_rounds(list(moved))
-    made = 0
+    rows = []
     for shop_id, changes in moved.items():
         sums = dict(previous.get(shop_id, {}))
         for account, amount in changes.items():
             sums[account] = sums.get(account, 0) + amount
-        db.session.add_all(
-            LedgerCheckpoint(shop_id=shop_id, account=account, upto_seq=upto, balance=amount)
+        rows += [
+            {"id": new_id(), "shop_id": shop_id, "account": account, "upto_seq": upto,
+             "balance": amount, "made_at": utcnow()}
             for account, amount in sums.items()
-        )
-        made += len(sums)
+        ]  # fmt: skip
         if progress is not None:
             progress(1)
-    db.session.flush()
-    return made
+    if rows:  # one multi-row INSERT: a mall-wide round is a few thousand rows
+        db.session.execute(sa.insert(LedgerCheckpoint), rows)
+    return len(rows)
+
+
+def backfill_checkpoints(*, every_days: int, progress: Callable[[int], Any] | None = None) -> int:
+    """Rounds every ``every_days`` days from the ledger's first entry, then one at its last,
+    for a ledger that has history but no checkpoints yet (after the upgrade that brought
+    them): older statement pages then start from a checkpoint near them. Days are UTC
+    midnights; a round is at the last entry posted before one. How many checkpoints were
+    made; nothing before the newest existing round (a repeat makes nothing)."""
+    first = db.session.scalar(sa.select(sa.func.min(LedgerEntry.posted_at)))
+    made = 0
+    if first is not None:
+        day = datetime.combine(first.date(), time.min, tzinfo=UTC) + timedelta(days=every_days)
+        while day < utcnow():
+            seq = db.session.scalar(
+                sa.select(LedgerEntry.seq)
+                .where(LedgerEntry.posted_at < day)
+                .order_by(LedgerEntry.posted_at.desc(), LedgerEntry.seq.desc())
+                .limit(1)
+            )
+            if seq is not None:
+                made += make_checkpoints(upto_seq=seq)
+            if progress is not None:
+                progress(1)
+            day += timedelta(days=every_days)
+    return made + make_checkpoints()
+
+
+def history_days() -> int:
+    """Days from the ledger's first entry to now (for a progress bar)."""
+    first = db.session.scalar(sa.select(sa.func.min(LedgerEntry.posted_at)))
+    if first is None:
+        return 0
+    return max(0, (utcnow().date() - first.date()).days)
 
 
 def shops_to_checkpoint() -> int:

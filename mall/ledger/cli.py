@@ -6,7 +6,12 @@ import click
 from flask.cli import AppGroup
 
 from mall.extensions import db
-from mall.ledger.checkpoints import make_checkpoints, shops_to_checkpoint
+from mall.ledger.checkpoints import (
+    backfill_checkpoints,
+    history_days,
+    make_checkpoints,
+    shops_to_checkpoint,
+)
 from mall.ledger.services import entry_count, record_verification, run_verification
 
 ledger_cli = AppGroup("ledger", help="The double-entry ledger: verification, checkpoints.")
@@ -26,10 +31,22 @@ def verify_command() -> None:
 
 
 @ledger_cli.command("checkpoint")
-def checkpoint_command() -> None:
+@click.option(
+    "--backfill-days",
+    type=click.IntRange(1, 366),
+    default=None,
+    help="First make a round every N days of the ledger's history (once, after upgrading).",
+)
+def checkpoint_command(backfill_days: int | None) -> None:
     """Checkpoint the balances that moved since the last round (the daily job does it too)."""
-    with click.progressbar(length=shops_to_checkpoint(), label="Checkpointing balances") as bar:
-        made = make_checkpoints(progress=bar.update)
+    if backfill_days:
+        with click.progressbar(
+            length=history_days() // backfill_days + 1, label="Checkpointing the history"
+        ) as bar:
+            made = backfill_checkpoints(every_days=backfill_days, progress=bar.update)
+    else:
+        with click.progressbar(length=shops_to_checkpoint(), label="Checkpointing balances") as bar:
+            made = make_checkpoints(progress=bar.update)
     db.session.commit()
     click.echo(
         f"{made} balance checkpoints made."

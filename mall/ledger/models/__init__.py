@@ -12,6 +12,7 @@ from mall.ledger.models.disputes import (
     UnattributedRefund,
 )
 from mall.ledger.models.journal import (
+    SALES_KINDS,
     Account,
     EntryKind,
     LedgerCheckpoint,
@@ -32,6 +33,7 @@ from mall.ledger.models.payouts import (
 )
 
 __all__ = [
+    "SALES_KINDS",
     "Account",
     "BatchStatus",
     "CommissionRate",
