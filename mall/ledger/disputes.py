@@ -11,16 +11,19 @@ is unique) and whatever the order the events arrive in:
   (``shop_pending`` before release) ``s, Cr shop_disputed s``) and each shop is
   emailed (a job with ids only) for evidence before Stripe's deadline;
 - keeps its status and deadline up to date;
-- closes it: won, each share goes back to the shop (``Dr processor D, Cr
-  disputes_outstanding D``; ``Dr shop_disputed s, Cr shop_available s``); lost,
+- closes it: won, each share goes back to the shop (``Dr processor s, Cr
+  disputes_outstanding s``; ``Dr shop_disputed s, Cr shop_available s``); lost,
   the shop bears its share (``Dr shop_disputed s, Cr disputes_outstanding s``).
+  Won in part (the closing event's ``amount`` below the amount disputed, or a
+  reinstatement of less: ``dispute_funds``), what came back R is split over the
+  shares as D was (``money.allocate``): each share's part of R is won, the rest lost.
   The platform's commission on a lost sale is not returned: the sale happened,
   the chargeback is the shop's loss like a refund it did not give back.
 
 An inquiry (Stripe's ``warning_*`` statuses) moves no money and is not opened;
 it is opened if it turns into a dispute. Every posting is keyed per dispute and
-order, so a replayed event posts nothing twice. Stripe's dispute fee is not
-posted (Stripe charges it to the platform; see the report).
+order, so a replayed event posts nothing twice. Stripe's dispute fee, and what a
+won dispute really returned, come from its balance transactions: ``dispute_funds``.
 """
 
 from __future__ import annotations
@@ -107,12 +110,14 @@ def on_dispute_updated(payment: Payment, **facts: Any) -> None:
 
 
 def on_dispute_closed(payment: Payment, **facts: Any) -> None:
-    """A dispute decided: the shops are paid again (won) or bear their shares (lost), once."""
+    """A dispute decided: the shops are paid again (won: what Stripe's ``amount`` says now, at
+    most what was frozen) or bear their shares (lost), once."""
     found = DisputeFacts.of(payment, **facts)
     if found.status not in ("won", "lost") or found.amount <= 0:
         return
     dispute = open_dispute(found)  # the closing event may be the first one to arrive
-    close_dispute(dispute, won=found.status == "won")
+    won = found.status == "won"
+    close_dispute(dispute, won=won, returned=min(found.amount, dispute.amount) if won else 0)
 
 
 def connect() -> None:
@@ -233,8 +238,9 @@ def note_progress(dispute: Dispute, facts: DisputeFacts) -> None:
 # ---------------------------------------------------------------- closing
 
 
-def close_dispute(dispute: Dispute, *, won: bool) -> bool:
-    """Won: every share back to its shop. Lost: the shops bear their shares. Once: False after."""
+def close_dispute(dispute: Dispute, *, won: bool, returned: int | None = None) -> bool:
+    """Won: the shares back to their shops (``returned``, default all of it, split as the
+    dispute was; the rest is lost). Lost: the shops bear their shares. Once: False after."""
     status = DisputeStatus.WON if won else DisputeStatus.LOST
     changed = db.session.execute(
         sa.update(Dispute)
@@ -245,41 +251,57 @@ def close_dispute(dispute: Dispute, *, won: bool) -> bool:
     db.session.refresh(dispute)
     if changed != 1:
         return False
-    for share in shares_of(dispute):
+    shares = shares_of(dispute)
+    back = dispute.amount if returned is None else max(0, min(returned, dispute.amount))
+    parts = split_over(shares, back if won else 0)
+    for share, part in zip(shares, parts, strict=True):
         with tenant_context(share.tenant_id):
-            _settle_share(dispute, share, won=won)
+            _settle_share(dispute, share, returned=part)
     return True
 
 
-def _settle_share(dispute: Dispute, share: DisputeShare, *, won: bool) -> None:
+def split_over(shares: list[DisputeShare], amount: int) -> list[int]:
+    """``amount`` split over the dispute's shares in proportion to them (parts sum to it)."""
+    return allocate(amount, [share.amount for share in shares]) if shares else []
+
+
+def _settle_share(dispute: Dispute, share: DisputeShare, *, returned: int) -> None:
+    """Post the share's outcome: ``returned`` of it won back (0 when lost), the rest lost."""
     order, amount = share.order, share.amount
+    kept = amount - returned
     mine = {"shop_id": share.tenant_id, "order_id": share.order_id}
     ours = {"order_id": share.order_id}
-    if won:
-        kind = EntryKind.DISPUTE_WON
-        lines = [
-            debit(Account.PROCESSOR, amount, kind="dispute_won", **ours),
-            credit(Account.DISPUTES, amount, kind="dispute_won", **ours),
-            debit(Account.SHOP_DISPUTED, amount, kind="dispute_won", **mine),
-            credit(Account.SHOP_AVAILABLE, amount, kind="dispute_won", **mine),
-        ]
-        told = f"Dispute won: {_money(order, amount)} is paid to the shop again."
+    if not kept:
+        told = f"Dispute won: {_money(order, returned)} is paid to the shop again."
+    elif returned:
+        told = (
+            f"Dispute won in part: {_money(order, returned)} is paid to the shop again, "
+            f"the card network kept {_money(order, kept)}."
+        )
     else:
-        kind = EntryKind.DISPUTE_LOST
-        lines = [
-            debit(Account.SHOP_DISPUTED, amount, kind="dispute_lost", **mine),
-            credit(Account.DISPUTES, amount, kind="dispute_lost", **ours),
-        ]
-        told = f"Dispute lost: the card network took back {_money(order, amount)}."
-    post(
-        kind,
-        lines,
-        key=f"{kind}:{dispute.provider_ref}:{share.order_id}",
-        ref_type="dispute",
-        ref_id=dispute.id,
-        shop_id=share.tenant_id,
-        memo=f"{order.number}: {told}",
-    )
+        told = f"Dispute lost: the card network took back {_money(order, kept)}."
+    outcomes = {
+        EntryKind.DISPUTE_WON: [
+            debit(Account.PROCESSOR, returned, kind="dispute_won", **ours),
+            credit(Account.DISPUTES, returned, kind="dispute_won", **ours),
+            debit(Account.SHOP_DISPUTED, returned, kind="dispute_won", **mine),
+            credit(Account.SHOP_AVAILABLE, returned, kind="dispute_won", **mine),
+        ],
+        EntryKind.DISPUTE_LOST: [
+            debit(Account.SHOP_DISPUTED, kept, kind="dispute_lost", **mine),
+            credit(Account.DISPUTES, kept, kind="dispute_lost", **ours),
+        ],
+    }
+    for kind, lines in outcomes.items():  # an outcome of nothing posts nothing
+        post(
+            kind,
+            lines,
+            key=f"{kind}:{dispute.provider_ref}:{share.order_id}",
+            ref_type="dispute",
+            ref_id=dispute.id,
+            shop_id=share.tenant_id,
+            memo=f"{order.number}: {told}",
+        )
     share.status = dispute.status
     db.session.flush()
     record_event(order, f"dispute_{dispute.status.value}", told)
@@ -319,7 +341,6 @@ def send_dispute_email(share_id: str) -> None:
     dispute = share.dispute
     subject = f"Dispute on order {order.number}: evidence needed"
     context = {
-        "email": "dispute_opened",
         "shop_name": shop.name,
         "number": order.number,
         "amount": _money(order, share.amount),
@@ -328,7 +349,7 @@ def send_dispute_email(share_id: str) -> None:
         "share_url": external_url("disputes_admin.dispute", shop=shop.slug, share_id=share.id),
     }
     messages = [
-        render_message("ledger_disputes_email", to=owner.email, subject=subject, **context)
+        render_message("ledger/email/dispute_opened", to=owner.email, subject=subject, **context)
         for owner in shop_owners(shop)
     ]
     for message in messages:

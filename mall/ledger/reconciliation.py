@@ -8,8 +8,9 @@ Per checkout and per component:
   offline cards have no processor side);
 - refund: the ``processor`` lines of refund entries (unattributed ones included),
   against the payment refunds not failed (pending ones count: the money is gone);
-- dispute: the ``processor`` lines of dispute entries (opened, won), against the
-  disputes not won;
+- dispute: the ``processor`` lines of dispute entries (opened, won, returned short),
+  against the disputes not won (a dispute won in part shows the part kept: the payment
+  records hold no amount reinstated);
 - fee: the ``processor`` lines of fee entries, against the fees Stripe reported.
 
 The ledger's lines are found through their orders (``order_id``) or, for entries
@@ -51,6 +52,7 @@ COMPONENT = {
     EntryKind.UNATTRIBUTED_REFUND: "refund",
     EntryKind.DISPUTE: "dispute",
     EntryKind.DISPUTE_WON: "dispute",
+    EntryKind.DISPUTE_LOST: "dispute",  # what Stripe returned short of a settled win
     EntryKind.FEE: "fee",
 }
 COMPONENTS = ("payment", "refund", "dispute", "fee")

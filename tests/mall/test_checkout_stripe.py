@@ -21,34 +21,13 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.orders.models import Order, OrderStatus, PaymentStatus
 from mall.payments.models import Payment
-from mall.payments.providers import forget_banner
 from tenants.context import all_tenants, tenant_context
+from tests.support import stripe_checkout as stripe
 from tests.support.shopping import add_to_cart, fill_checkout, place, stock_shop
-from tests.support.stripe_stub import StripeStub, start_stub
+from tests.support.stripe_checkout import webhook
 
-SECRET = "whsec_checkout_tests"
-WEBHOOK = "/payments/stripe/webhook"
-
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stripe_on(app, stub_server, monkeypatch):
-    stub_server.requests.clear()
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_mall")
-    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stub_server.base)
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
-    with app.app_context():
-        forget_banner()
-    yield stub_server
-    with app.app_context():
-        forget_banner()
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 
 
 @pytest.fixture
@@ -67,16 +46,6 @@ def go_to_stripe(client, two_shops, quantity: int = 1) -> str:
     location = response.headers["Location"]
     assert location.startswith("https://checkout.stripe.test/"), location
     return re.search(r"(cs_test_\w+)", location).group(1)
-
-
-def webhook(client, event_type: str, session: dict, *, event_id: str):
-    payload = StripeStub.event(event_type, session, event_id=event_id)
-    return client.post(
-        WEBHOOK,
-        data=payload,
-        headers={"Stripe-Signature": StripeStub.sign(payload, SECRET)},
-        content_type="application/json",
-    )
 
 
 def come_back(client, session_id: str):
@@ -139,12 +108,8 @@ def test_webhook_and_return_in_any_order_complete_once(
 def test_a_forged_webhook_changes_nothing(client, stripe_on, two_shops):
     session_id = go_to_stripe(client, two_shops)
     session = stripe_on.pay(session_id)
-    payload = StripeStub.event("checkout.session.completed", session, event_id="evt_forged")
-    response = client.post(
-        WEBHOOK,
-        data=payload,
-        headers={"Stripe-Signature": StripeStub.sign(payload, "whsec_wrong")},
-        content_type="application/json",
+    response = webhook(
+        client, "checkout.session.completed", session, event_id="evt_forged", secret="whsec_wrong"
     )
     assert response.status_code == 400
     assert all(o.status is OrderStatus.AWAITING_PAYMENT for o in orders())

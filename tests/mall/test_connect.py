@@ -17,22 +17,20 @@ from mall.ledger.payouts import run_payouts
 from mall.payments.models import PaymentEvent
 from mall.shops.models import Membership, Role
 from tenants.settings import put_setting
-from tests.support import payouts as kit
+from tests.support import stripe_checkout as stripe
 from tests.support.payouts import (
-    CONNECT_WEBHOOK,
     assert_ledger_invariant,
     connect,
-    connect_event,
     owed,
     pay_by_card,
     release_later,
     ship_all,
-    webhook,
 )
 from tests.support.shopping import stock_shop
+from tests.support.stripe_checkout import CONNECT_WEBHOOK, connect_event, webhook
 
-stub_server = kit.stub_server
-stripe_on = kit.stripe_on
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 ACCT = "acct_1BlockedShop01"
 PAGE = "/shop/shop-a/admin/payouts"
 

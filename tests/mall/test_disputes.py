@@ -24,26 +24,18 @@ from mall.orders.refunds import RefundRequest, refund_order
 from mall.shops.models import Membership, Role
 from tenants.context import all_tenants, tenant_context
 from tenants.settings import put_setting
+from tests.support import stripe_checkout as stripe
 from tests.support.mail import clear_outbox, sent, text_of
 from tests.support.money import account_total, shop_owed
 from tests.support.shopping import stock_shop
-from tests.support.stripe_checkout import enable_stripe, pay_with_stripe, send_event
-from tests.support.stripe_stub import StripeStub, start_stub
+from tests.support.stripe_checkout import pay_with_stripe, send_event
+from tests.support.stripe_stub import StripeStub
 
 DUE_BY = int(time.time()) + 7 * 86400
 
 
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stub(app, stub_server, monkeypatch):
-    enable_stripe(app, stub_server, monkeypatch)
-    return stub_server
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 
 
 @pytest.fixture
@@ -61,8 +53,8 @@ def shops(make_shop, make_user):
 
 
 @pytest.fixture
-def paid(client, stub, shops):
-    return pay_with_stripe(client, stub, *[(stocked.variant_id, 1) for stocked in shops])
+def paid(client, stripe_on, shops):
+    return pay_with_stripe(client, stripe_on, *[(stocked.variant_id, 1) for stocked in shops])
 
 
 def dispute_object(paid, amount: int, *, status: str = "needs_response", ref: str = "du_1"):
@@ -95,7 +87,7 @@ def shop_balance(account: Account, shop) -> int:
 
 
 def test_a_dispute_freezes_each_shops_share_pro_rata_of_what_is_left(
-    app, client, stub, paid, shops
+    app, client, stripe_on, paid, shops
 ):
     _, bolt, _ = shops
     with tenant_context(bolt.shop_id):  # bolt gave some back already: less is left on its order
@@ -133,7 +125,7 @@ def test_a_dispute_freezes_each_shops_share_pro_rata_of_what_is_left(
     assert verify_chain().ok
 
 
-def test_replays_and_updates_change_nothing_but_the_deadline(client, stub, paid):
+def test_replays_and_updates_change_nothing_but_the_deadline(client, stripe_on, paid):
     total = sum(order.total for order in paid.orders)
     created = dispute_object(paid, total)
     for event_id in ("evt_d1", "evt_d1", "evt_d2"):  # a replay, then a second delivery
@@ -151,7 +143,7 @@ def test_replays_and_updates_change_nothing_but_the_deadline(client, stub, paid)
     assert verify_chain().ok
 
 
-def test_a_won_dispute_pays_each_shop_again_once(client, stub, paid, shops):
+def test_a_won_dispute_pays_each_shop_again_once(client, stripe_on, paid, shops):
     total = sum(order.total for order in paid.orders)
     owed = {s.shop_id: shop_balance(Account.SHOP_PENDING, s) for s in shops}
     send_event(client, "charge.dispute.created", dispute_object(paid, total), event_id="evt_d1")
@@ -172,7 +164,7 @@ def test_a_won_dispute_pays_each_shop_again_once(client, stub, paid, shops):
     assert verify_chain().ok
 
 
-def test_a_lost_dispute_stays_on_the_shops(client, stub, paid, shops):
+def test_a_lost_dispute_stays_on_the_shops(client, stripe_on, paid, shops):
     total = sum(order.total for order in paid.orders)
     owed = {s.shop_id: shop_owed(s.shop_id) for s in shops}
     send_event(client, "charge.dispute.created", dispute_object(paid, total), event_id="evt_d1")
@@ -189,7 +181,7 @@ def test_a_lost_dispute_stays_on_the_shops(client, stub, paid, shops):
     assert verify_chain().ok
 
 
-def test_a_closing_event_that_arrives_first_opens_and_closes(client, stub, paid, shops):
+def test_a_closing_event_that_arrives_first_opens_and_closes(client, stripe_on, paid, shops):
     total = sum(order.total for order in paid.orders)
     send_event(
         client, "charge.dispute.closed", dispute_object(paid, total, status="won"), event_id="e1"
@@ -202,7 +194,7 @@ def test_a_closing_event_that_arrives_first_opens_and_closes(client, stub, paid,
     assert verify_chain().ok
 
 
-def test_an_inquiry_moves_no_money(client, stub, paid):
+def test_an_inquiry_moves_no_money(client, stripe_on, paid):
     inquiry = dispute_object(paid, 500, status="warning_needs_response")
     send_event(client, "charge.dispute.created", inquiry, event_id="evt_inquiry")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Dispute)) == 0
@@ -213,7 +205,7 @@ def test_an_inquiry_moves_no_money(client, stub, paid):
 
 
 @pytest.fixture
-def disputed(client, stub, paid):
+def disputed(client, stripe_on, paid):
     total = sum(order.total for order in paid.orders)
     send_event(client, "charge.dispute.created", dispute_object(paid, total), event_id="evt_d1")
     return {share.tenant_id: share for share in shares()}
@@ -257,7 +249,7 @@ def test_another_shops_share_is_not_found(client, sign_in, shops, disputed):
 
 
 def test_the_operator_sends_the_evidence_once_then_it_is_closed(
-    client, sign_in, operator, stub, shops, disputed
+    client, sign_in, operator, stripe_on, shops, disputed
 ):
     acme = shops[0]
     share = disputed[acme.shop_id]
@@ -269,7 +261,7 @@ def test_the_operator_sends_the_evidence_once_then_it_is_closed(
     assert share.order.number in page and "Delivered." not in page  # shops' words stay unread
     for _ in range(2):
         assert client.post(f"/admin/money/disputes/{dispute_id}/send").status_code == 303
-    (sent_once,) = stub.posts("/v1/disputes/du_1")
+    (sent_once,) = stripe_on.posts("/v1/disputes/du_1")
     assert sent_once.params["submit"] == "true"
     assert "Delivered." in sent_once.params["evidence[uncategorized_text]"]
     assert sent_once.idempotency_key
@@ -288,7 +280,7 @@ def test_operator_pages_are_for_operators_only(client, sign_in, shops, disputed)
 
 
 def test_the_dispute_list_costs_the_same_whatever_its_length(
-    client, sign_in, operator, stub, paid, count_queries
+    client, sign_in, operator, stripe_on, paid, count_queries
 ):
     sign_in(operator)
     counts = []

@@ -126,6 +126,26 @@ def test_mail_from_setting_is_used(mail_ctx, monkeypatch):
     assert welcome()["From"] == "Shop Help <help@mall.test>"
 
 
+def test_a_domain_renders_its_own_template_path(mail_ctx):
+    due = dt.datetime(2031, 3, 1, tzinfo=dt.UTC)
+    context = {"shop_name": "Green Thumb", "number": "GT-1001", "amount": "$12.00"}
+    message = render_message(
+        "ledger/email/dispute_opened",
+        to=RECIPIENT,
+        subject="Dispute",
+        reason="fraudulent",
+        due_by=due,
+        share_url="https://green-thumb.mall.test/admin/disputes/1",
+        **context,
+    )
+    text, html = parts(message)
+    for part in (text, html):
+        assert all(value in part for value in context.values())
+        assert "https://green-thumb.mall.test/admin/disputes/1" in part
+    footer = f"This email was sent by {mail_ctx.config['MALL_NAME']}."
+    assert footer in text and footer in html
+
+
 def test_a_subject_with_a_line_break_is_refused(mail_ctx):
     with pytest.raises(ValueError):
         render_message(

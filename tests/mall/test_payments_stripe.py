@@ -19,32 +19,12 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.payments import services
 from mall.payments.models import Payment, PaymentEvent, PaymentRefund, PaymentStatus
-from mall.payments.providers import forget_banner
 from mall.signals import payment_expired, payment_refunded, payment_succeeded
-from tests.support.stripe_stub import StripeStub, start_stub
+from tests.support import stripe_checkout as stripe
+from tests.support.stripe_checkout import WEBHOOK, webhook
 
-SECRET = "whsec_test_secret"
-WEBHOOK = "/payments/stripe/webhook"
-
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stub(app, stub_server, monkeypatch):
-    stub_server.requests.clear()
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_mall")
-    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stub_server.base)
-    with app.app_context():
-        forget_banner()
-    yield stub_server
-    with app.app_context():
-        forget_banner()
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 
 
 @contextmanager
@@ -98,16 +78,6 @@ def start(checkout_id: UUID, **kw):
     return started
 
 
-def post_event(client, event_type: str, obj: dict, *, event_id: str, secret: str = SECRET):
-    payload = StripeStub.event(event_type, obj, event_id=event_id)
-    return client.post(
-        WEBHOOK,
-        data=payload,
-        headers={"Stripe-Signature": StripeStub.sign(payload, secret)},
-        content_type="application/json",
-    )
-
-
 def payment_row(checkout_id: UUID) -> Payment:
     db.session.expire_all()
     return db.session.scalar(sa.select(Payment).where(Payment.checkout_id == checkout_id))
@@ -116,7 +86,9 @@ def payment_row(checkout_id: UUID) -> Payment:
 # ---------------------------------------------------------------- the session
 
 
-def test_the_session_carries_amounts_currency_and_the_checkout_and_nothing_personal(app_ctx, stub):
+def test_the_session_carries_amounts_currency_and_the_checkout_and_nothing_personal(
+    app_ctx, stripe_on
+):
     checkout_id = make_checkout()
     hold_end = utcnow() + timedelta(minutes=60)
     started = services.start_payment(
@@ -128,7 +100,7 @@ def test_the_session_carries_amounts_currency_and_the_checkout_and_nothing_perso
     db.session.commit()
 
     assert started.redirect_url.startswith("https://checkout.stripe.test/")
-    (sent,) = stub.posts("/v1/checkout/sessions")
+    (sent,) = stripe_on.posts("/v1/checkout/sessions")
     p = sent.params
     assert p["mode"] == "payment"
     assert p["payment_intent_data[transfer_group]"] == str(checkout_id)
@@ -142,7 +114,7 @@ def test_the_session_carries_amounts_currency_and_the_checkout_and_nothing_perso
     assert p["line_items[0][price_data][currency]"] == "usd"
     assert p["line_items[0][price_data][product_data][name]"] == "Shop A"
     assert "2 x Blue Teapot" in p["line_items[0][price_data][product_data][description]"]
-    assert stub.sessions[started.payment.provider_ref]["amount_total"] == 4_250
+    assert stripe_on.sessions[started.payment.provider_ref]["amount_total"] == 4_250
     # Nothing about the customer: no email, name, address, phone, customer object.
     for key in p:
         assert not any(
@@ -160,15 +132,15 @@ def test_the_session_carries_amounts_currency_and_the_checkout_and_nothing_perso
     assert payment.provider_ref == started.payment.provider_ref
 
 
-def test_starting_twice_gives_the_same_payment_and_session(app_ctx, stub):
+def test_starting_twice_gives_the_same_payment_and_session(app_ctx, stripe_on):
     checkout_id = make_checkout()
     first = start(checkout_id)
     again = start(checkout_id)
     assert again.payment.id == first.payment.id
     assert again.redirect_url == first.redirect_url
-    keys = [r.idempotency_key for r in stub.posts("/v1/checkout/sessions")]
+    keys = [r.idempotency_key for r in stripe_on.posts("/v1/checkout/sessions")]
     assert len(keys) == 2 and keys[0] == keys[1]
-    assert len(stub.sessions) == len(set(stub.sessions))
+    assert len(stripe_on.sessions) == len(set(stripe_on.sessions))
     assert (
         db.session.scalar(
             sa.select(sa.func.count())
@@ -179,25 +151,27 @@ def test_starting_twice_gives_the_same_payment_and_session(app_ctx, stub):
     )
     # A new attempt is a new session, with its own key.
     start(checkout_id, attempt=2)
-    assert stub.posts("/v1/checkout/sessions")[-1].idempotency_key.endswith("-attempt-2-session")
+    assert stripe_on.posts("/v1/checkout/sessions")[-1].idempotency_key.endswith(
+        "-attempt-2-session"
+    )
 
 
-def test_a_session_lives_at_least_thirty_minutes(app_ctx, stub):
+def test_a_session_lives_at_least_thirty_minutes(app_ctx, stripe_on):
     before = utcnow()
     start(make_checkout(), expires_in=timedelta(minutes=5))
-    expires_at = int(stub.posts("/v1/checkout/sessions")[-1].params["expires_at"])
+    expires_at = int(stripe_on.posts("/v1/checkout/sessions")[-1].params["expires_at"])
     assert expires_at >= int((before + timedelta(minutes=30)).timestamp())
 
 
 # ---------------------------------------------------------------- the webhook
 
 
-def test_a_bad_signature_is_refused_and_changes_nothing(client, app_ctx, stub):
+def test_a_bad_signature_is_refused_and_changes_nothing(client, app_ctx, stripe_on):
     checkout_id = make_checkout()
     session_id = start(checkout_id).payment.provider_ref
-    session = stub.pay(session_id)
+    session = stripe_on.pay(session_id)
     with counting(payment_succeeded) as calls:
-        response = post_event(
+        response = webhook(
             client, "checkout.session.completed", session, event_id="evt_bad", secret="whsec_wrong"
         )
         unsigned = client.post(WEBHOOK, data=b"{}", content_type="application/json")
@@ -207,22 +181,22 @@ def test_a_bad_signature_is_refused_and_changes_nothing(client, app_ctx, stub):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PaymentEvent)) == 0
 
 
-def test_an_unknown_event_type_is_acknowledged_and_changes_nothing(client, app_ctx, stub):
+def test_an_unknown_event_type_is_acknowledged_and_changes_nothing(client, app_ctx, stripe_on):
     checkout_id = make_checkout()
-    session = stub.pay(start(checkout_id).payment.provider_ref)
-    response = post_event(client, "customer.created", session, event_id="evt_unknown")
+    session = stripe_on.pay(start(checkout_id).payment.provider_ref)
+    response = webhook(client, "customer.created", session, event_id="evt_unknown")
     assert response.status_code == 200
     assert payment_row(checkout_id).status is PaymentStatus.PENDING
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PaymentEvent)) == 0
 
 
-def test_a_completed_session_succeeds_once_however_often_it_is_replayed(client, app_ctx, stub):
+def test_a_completed_session_succeeds_once_however_often_it_is_replayed(client, app_ctx, stripe_on):
     checkout_id = make_checkout()
-    session = stub.pay(start(checkout_id).payment.provider_ref)
+    session = stripe_on.pay(start(checkout_id).payment.provider_ref)
     with counting(payment_succeeded) as calls:
         for _ in range(4):  # the first delivery and three replays
             assert (
-                post_event(
+                webhook(
                     client, "checkout.session.completed", session, event_id="evt_done"
                 ).status_code
                 == 200
@@ -236,36 +210,36 @@ def test_a_completed_session_succeeds_once_however_often_it_is_replayed(client, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PaymentEvent)) == 1
 
 
-def test_a_completed_but_unpaid_session_waits_for_the_async_result(client, app_ctx, stub):
+def test_a_completed_but_unpaid_session_waits_for_the_async_result(client, app_ctx, stripe_on):
     checkout_id = make_checkout()
-    session = stub.pay(start(checkout_id).payment.provider_ref, status="unpaid")
+    session = stripe_on.pay(start(checkout_id).payment.provider_ref, status="unpaid")
     with counting(payment_succeeded) as calls:
-        post_event(client, "checkout.session.completed", session, event_id="evt_c")
+        webhook(client, "checkout.session.completed", session, event_id="evt_c")
         assert payment_row(checkout_id).status is PaymentStatus.PENDING
         session["payment_status"] = "paid"
-        post_event(client, "checkout.session.async_payment_succeeded", session, event_id="evt_a")
-        post_event(client, "checkout.session.async_payment_succeeded", session, event_id="evt_a")
+        webhook(client, "checkout.session.async_payment_succeeded", session, event_id="evt_a")
+        webhook(client, "checkout.session.async_payment_succeeded", session, event_id="evt_a")
     assert len(calls) == 1
     assert payment_row(checkout_id).status is PaymentStatus.SUCCEEDED
 
 
-def test_an_expired_session_is_announced_once(client, app_ctx, stub):
+def test_an_expired_session_is_announced_once(client, app_ctx, stripe_on):
     checkout_id = make_checkout()
-    session = stub.sessions[start(checkout_id).payment.provider_ref]
+    session = stripe_on.sessions[start(checkout_id).payment.provider_ref]
     session["status"] = "expired"
     with counting(payment_expired) as calls:
         for _ in range(3):
-            post_event(client, "checkout.session.expired", session, event_id="evt_exp")
+            webhook(client, "checkout.session.expired", session, event_id="evt_exp")
     assert [kwargs for _, kwargs in calls] == [{"checkout_id": checkout_id}]
     assert payment_row(checkout_id).status is PaymentStatus.EXPIRED
 
 
 @pytest.mark.parametrize("return_first", [True, False])
 def test_the_return_url_and_the_webhook_make_one_success_in_either_order(
-    client, app_ctx, stub, return_first
+    client, app_ctx, stripe_on, return_first
 ):
     checkout_id = make_checkout()
-    session = stub.pay(start(checkout_id).payment.provider_ref)
+    session = stripe_on.pay(start(checkout_id).payment.provider_ref)
 
     def by_return():
         services.confirm_stripe_return(checkout_id, session["id"])
@@ -273,7 +247,7 @@ def test_the_return_url_and_the_webhook_make_one_success_in_either_order(
 
     def by_webhook():
         assert (
-            post_event(client, "checkout.session.completed", session, event_id="evt_r").status_code
+            webhook(client, "checkout.session.completed", session, event_id="evt_r").status_code
             == 200
         )
 
@@ -285,7 +259,7 @@ def test_the_return_url_and_the_webhook_make_one_success_in_either_order(
     assert payment_row(checkout_id).status is PaymentStatus.SUCCEEDED
 
 
-def test_the_return_url_refuses_another_checkouts_or_an_unpaid_session(app_ctx, stub):
+def test_the_return_url_refuses_another_checkouts_or_an_unpaid_session(app_ctx, stripe_on):
     checkout_id, other_id = make_checkout(), make_checkout()
     session_id = start(checkout_id).payment.provider_ref
     with pytest.raises(services.PaymentError, match="could not find"):
@@ -298,22 +272,20 @@ def test_the_return_url_refuses_another_checkouts_or_an_unpaid_session(app_ctx, 
 # ---------------------------------------------------------------- refunds and disputes
 
 
-def paid(client, stub) -> tuple[UUID, dict]:
+def paid(client, stripe_on) -> tuple[UUID, dict]:
     checkout_id = make_checkout()
-    session = stub.pay(start(checkout_id).payment.provider_ref)
-    post_event(
-        client, "checkout.session.completed", session, event_id=f"evt_paid_{checkout_id.hex}"
-    )
+    session = stripe_on.pay(start(checkout_id).payment.provider_ref)
+    webhook(client, "checkout.session.completed", session, event_id=f"evt_paid_{checkout_id.hex}")
     return checkout_id, session
 
 
-def test_a_partial_refund_goes_to_stripe_once_per_key(client, app_ctx, stub):
-    checkout_id, session = paid(client, stub)
+def test_a_partial_refund_goes_to_stripe_once_per_key(client, app_ctx, stripe_on):
+    checkout_id, session = paid(client, stripe_on)
     first = services.refund(checkout_id, 1_000, reason="A-1001: out of stock", key="short-1")
     db.session.commit()
     again = services.refund(checkout_id, 1_000, reason="A-1001: out of stock", key="short-1")
     assert again.id == first.id
-    (sent,) = stub.posts("/v1/refunds")
+    (sent,) = stripe_on.posts("/v1/refunds")
     assert sent.params["amount"] == "1000"
     assert sent.params["payment_intent"] == session["payment_intent"]
     assert sent.idempotency_key and "short-1" in sent.idempotency_key
@@ -322,8 +294,8 @@ def test_a_partial_refund_goes_to_stripe_once_per_key(client, app_ctx, stub):
         services.refund(checkout_id, 4_000, reason="too much", key="short-2")
 
 
-def test_refund_events_are_recorded_once(client, app_ctx, stub):
-    checkout_id, session = paid(client, stub)
+def test_refund_events_are_recorded_once(client, app_ctx, stripe_on):
+    checkout_id, session = paid(client, stripe_on)
     ours = services.refund(checkout_id, 500, reason="ours", key="k-ours")
     db.session.commit()
     dashboard = {
@@ -335,10 +307,10 @@ def test_refund_events_are_recorded_once(client, app_ctx, stub):
     }
     with counting(payment_refunded) as calls:
         for _ in range(3):
-            post_event(client, "refund.created", dashboard, event_id="evt_re_1")
+            webhook(client, "refund.created", dashboard, event_id="evt_re_1")
         # Mall's own refund, reported back by Stripe: already known.
-        post_event(client, "refund.created", stub.refunds[ours.provider_ref], event_id="evt_re_2")
-        post_event(
+        webhook(client, "refund.created", stripe_on.refunds[ours.provider_ref], event_id="evt_re_2")
+        webhook(
             client,
             "charge.refunded",
             {
@@ -346,7 +318,7 @@ def test_refund_events_are_recorded_once(client, app_ctx, stub):
                 "object": "charge",
                 "payment_intent": session["payment_intent"],
                 "amount_refunded": 1_200,
-                "refunds": {"data": [dashboard, stub.refunds[ours.provider_ref]]},
+                "refunds": {"data": [dashboard, stripe_on.refunds[ours.provider_ref]]},
             },
             event_id="evt_ch_1",
         )
@@ -356,10 +328,10 @@ def test_refund_events_are_recorded_once(client, app_ctx, stub):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PaymentRefund)) == 2
 
 
-def test_a_dispute_is_announced_once(client, app_ctx, stub):
+def test_a_dispute_is_announced_once(client, app_ctx, stripe_on):
     from mall.signals import payment_disputed
 
-    checkout_id, session = paid(client, stub)
+    checkout_id, session = paid(client, stripe_on)
     dispute = {
         "id": "dp_1",
         "object": "dispute",
@@ -369,7 +341,7 @@ def test_a_dispute_is_announced_once(client, app_ctx, stub):
     }
     with counting(payment_disputed) as calls:
         for _ in range(2):
-            post_event(client, "charge.dispute.created", dispute, event_id="evt_dp")
+            webhook(client, "charge.dispute.created", dispute, event_id="evt_dp")
     assert [kw for _, kw in calls] == [
         {"checkout_id": checkout_id, "amount": 4_250, "provider_ref": "dp_1"}
     ]

@@ -14,23 +14,13 @@ from mall.orders.refunds import RefundRequest, refund_order
 from mall.payments.models import PaymentRefund
 from mall.schedule import periodic_jobs
 from tenants.context import tenant_context
+from tests.support import stripe_checkout as stripe
 from tests.support.money import buy
 from tests.support.shopping import accept_manual_payments, stock_shop
-from tests.support.stripe_checkout import enable_stripe, pay_with_stripe, send_event
-from tests.support.stripe_stub import start_stub
+from tests.support.stripe_checkout import pay_with_stripe, send_event
 
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stub(app, stub_server, monkeypatch):
-    enable_stripe(app, stub_server, monkeypatch)
-    return stub_server
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 
 
 @pytest.fixture
@@ -45,9 +35,9 @@ def entry_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry))
 
 
-def test_matching_records_give_no_difference(client, stub, shops):
+def test_matching_records_give_no_difference(client, stripe_on, shops):
     acme, bolt = shops
-    paid = pay_with_stripe(client, stub, (acme.variant_id, 1), (bolt.variant_id, 2))
+    paid = pay_with_stripe(client, stripe_on, (acme.variant_id, 1), (bolt.variant_id, 2))
     with tenant_context(acme.shop_id):  # a refund through Mall: both sides record it
         refund_order(paid.order_of(acme.shop), RefundRequest(amount=400), actor_id=None, key="r")
     db.session.commit()
@@ -60,9 +50,9 @@ def test_matching_records_give_no_difference(client, stub, shops):
     assert verify_chain().ok
 
 
-def test_a_difference_is_listed_and_never_corrected(client, stub, shops, operator, sign_in):
+def test_a_difference_is_listed_and_never_corrected(client, stripe_on, shops, operator, sign_in):
     acme, _ = shops
-    paid = pay_with_stripe(client, stub, (acme.variant_id, 2))
+    paid = pay_with_stripe(client, stripe_on, (acme.variant_id, 2))
     with tenant_context(acme.shop_id):
         made, _ = refund_order(
             paid.order_of(acme.shop), RefundRequest(amount=700), actor_id=None, key="r"
@@ -70,7 +60,7 @@ def test_a_difference_is_listed_and_never_corrected(client, stub, shops, operato
         refund_id = made.payment_refund_id
     db.session.commit()
     provider_ref = db.session.get(PaymentRefund, refund_id).provider_ref
-    failed = dict(stub.refunds[provider_ref], status="failed")
+    failed = dict(stripe_on.refunds[provider_ref], status="failed")
     send_event(client, "refund.updated", failed, event_id="evt_refund_failed")  # Stripe gave up
     before = entry_count()
 
@@ -92,12 +82,14 @@ def test_a_difference_is_listed_and_never_corrected(client, stub, shops, operato
     assert str(paid.checkout_id) in page and "-$7.00" in page and "1 difference" in page
 
 
-def test_the_operator_runs_it_now_and_it_runs_daily(app, client, stub, shops, operator, sign_in):
+def test_the_operator_runs_it_now_and_it_runs_daily(
+    app, client, stripe_on, shops, operator, sign_in
+):
     assert ("mall.ledger.reconciliation:reconcile_daily", 24 * 3600) in [
         (job.ref, job.interval) for job in periodic_jobs(app)
     ]
     acme, _ = shops
-    pay_with_stripe(client, stub, (acme.variant_id, 1))
+    pay_with_stripe(client, stripe_on, (acme.variant_id, 1))
     sign_in(operator)
     assert "No reconciliation has run yet" in client.get("/admin/money/reconciliation").get_data(
         as_text=True
@@ -109,6 +101,6 @@ def test_the_operator_runs_it_now_and_it_runs_daily(app, client, stub, shops, op
     assert "0 differences" in client.get("/admin/money/reconciliation").get_data(as_text=True)
 
 
-def test_only_operators_see_or_run_it(client, stub, member_of_a):
+def test_only_operators_see_or_run_it(client, stripe_on, member_of_a):
     assert client.get("/admin/money/reconciliation").status_code == 403
     assert client.post("/admin/money/reconciliation/run").status_code == 403

@@ -16,23 +16,14 @@ from mall.payments.models import Payment
 from tenants.context import tenant_context
 from tenants.models import AuditEvent
 from tenants.settings import put_setting
+from tests.support import stripe_checkout as stripe
 from tests.support.money import account_total
 from tests.support.shopping import stock_shop
-from tests.support.stripe_checkout import enable_stripe, pay_with_stripe, send_event
-from tests.support.stripe_stub import StripeStub, start_stub
+from tests.support.stripe_checkout import pay_with_stripe, send_event
+from tests.support.stripe_stub import StripeStub
 
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stub(app, stub_server, monkeypatch):
-    enable_stripe(app, stub_server, monkeypatch)
-    return stub_server
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 
 
 @pytest.fixture
@@ -53,13 +44,13 @@ def shop_fee_lines(shop_id) -> int:
     return int(total or 0)
 
 
-def test_the_fee_is_fetched_and_posted_once(client, stub, acme):
-    paid = pay_with_stripe(client, stub, (acme.variant_id, 2))
+def test_the_fee_is_fetched_and_posted_once(client, stripe_on, acme):
+    paid = pay_with_stripe(client, stripe_on, (acme.variant_id, 2))
     total = paid.orders[0].total
     fee = StripeStub.fee_for(total)
     payment = db.session.scalar(sa.select(Payment))
     assert payment.fee == fee
-    session = next(iter(stub.sessions.values()))
+    session = next(iter(stripe_on.sessions.values()))
     send_event(client, "checkout.session.completed", session, event_id="evt_again")
     (entry,) = fee_entries()
     assert {line.account: line.amount for line in entry.lines} == {
@@ -70,8 +61,8 @@ def test_the_fee_is_fetched_and_posted_once(client, stub, acme):
     assert verify_chain().ok
 
 
-def test_the_platform_bears_it_by_default(client, stub, acme):
-    paid = pay_with_stripe(client, stub, (acme.variant_id, 2))
+def test_the_platform_bears_it_by_default(client, stripe_on, acme):
+    paid = pay_with_stripe(client, stripe_on, (acme.variant_id, 2))
     with tenant_context(acme.shop_id):
         refund_order(paid.orders[0], RefundRequest(amount=1000), actor_id=None, key="r1")
     db.session.commit()
@@ -79,10 +70,10 @@ def test_the_platform_bears_it_by_default(client, stub, acme):
     assert shop_fee_lines(acme.shop_id) == 0
 
 
-def test_the_shop_bears_the_refunded_share_exactly(client, stub, acme):
+def test_the_shop_bears_the_refunded_share_exactly(client, stripe_on, acme):
     put_setting("payments.refund_fee_bearer", "shop")
     db.session.commit()
-    paid = pay_with_stripe(client, stub, (acme.variant_id, 3))
+    paid = pay_with_stripe(client, stripe_on, (acme.variant_id, 3))
     order = paid.orders[0]
     total, fee = order.total, StripeStub.fee_for(order.total)
     with tenant_context(acme.shop_id):
@@ -101,7 +92,7 @@ def test_the_shop_bears_the_refunded_share_exactly(client, stub, acme):
     assert verify_chain().ok
 
 
-def test_the_operator_sets_the_policy(app, client, stub, operator, sign_in):
+def test_the_operator_sets_the_policy(app, client, stripe_on, operator, sign_in):
     sign_in(operator)
     assert client.get("/admin/money/fees").status_code == 200
     assert client.post("/admin/money/fees", data={"bearer": "anyone"}).status_code == 422

@@ -22,46 +22,14 @@ from mall.ledger.chain import verify_chain
 from mall.ledger.models import EntryKind, LedgerEntry
 from mall.orders.models import Order, OrderRefund, PaymentStatus, RefundSource
 from mall.payments.models import Payment, PaymentRefund
-from mall.payments.providers import forget_banner
 from tenants.context import all_tenants
+from tests.support import stripe_checkout as stripe
 from tests.support.money import shop_owed
 from tests.support.shopping import add_to_cart, fill_checkout, place, stock_shop
-from tests.support.stripe_stub import StripeStub, start_stub
+from tests.support.stripe_checkout import webhook
 
-SECRET = "whsec_refund_tests"
-WEBHOOK = "/payments/stripe/webhook"
-
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stripe_on(app, stub_server, monkeypatch):
-    stub_server.requests.clear()
-    stub_server.refunds.clear()
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_mall")
-    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stub_server.base)
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
-    with app.app_context():
-        forget_banner()
-    yield stub_server
-    with app.app_context():
-        forget_banner()
-
-
-def webhook(client, event_type: str, obj: dict, *, event_id: str):
-    payload = StripeStub.event(event_type, obj, event_id=event_id)
-    return client.post(
-        WEBHOOK,
-        data=payload,
-        headers={"Stripe-Signature": StripeStub.sign(payload, SECRET)},
-        content_type="application/json",
-    )
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
 
 
 @pytest.fixture

@@ -11,38 +11,15 @@ from mall.ledger.models import Account, EntryKind, LedgerEntry, LedgerLine, Unat
 from mall.orders.models import OrderRefund, RefundSource
 from tenants.context import all_tenants
 from tenants.models import AuditEvent
-from tenants.settings import put_setting
+from tests.support import stripe_checkout as stripe
 from tests.support.money import account_total, shop_owed
-from tests.support.shopping import stock_shop
-from tests.support.stripe_checkout import enable_stripe, pay_with_stripe, send_event
-from tests.support.stripe_stub import StripeStub, start_stub
+from tests.support.stripe_checkout import pay_with_stripe, send_event
+from tests.support.stripe_stub import StripeStub
 
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
-
-
-@pytest.fixture
-def stub(app, stub_server, monkeypatch):
-    enable_stripe(app, stub_server, monkeypatch)
-    return stub_server
-
-
-@pytest.fixture
-def shops(make_shop):
-    put_setting("commission.default_bp", 1000)
-    return [
-        stock_shop(make_shop(slug, name=slug.capitalize()), price=price, shipping=shipping)
-        for slug, price, shipping in (("acme", 1000, 500), ("bolt", 2500, 700), ("cog", 999, 300))
-    ]
-
-
-@pytest.fixture
-def paid(client, stub, shops):
-    return pay_with_stripe(client, stub, *[(stocked.variant_id, 1) for stocked in shops])
+stub_server = stripe.stub_server
+stripe_on = stripe.stripe_on
+shops = stripe.three_shops
+paid = stripe.paid_by_card
 
 
 def dashboard_refund(client, paid, amount: int, ref: str = "re_dash_1", event_id: str = "evt_r1"):
@@ -72,7 +49,7 @@ def as_operator(client, operator, sign_in):
     return operator
 
 
-def test_a_refund_no_order_can_take_is_queued_once_and_held(client, stub, paid):
+def test_a_refund_no_order_can_take_is_queued_once_and_held(client, stripe_on, paid):
     owed = {order.tenant_id: shop_owed(order.tenant_id) for order in paid.orders}
     total = sum(order.total for order in paid.orders)
     for event_id in ("evt_r1", "evt_r1", "evt_r2"):  # replayed, then delivered again
@@ -89,7 +66,7 @@ def test_a_refund_no_order_can_take_is_queued_once_and_held(client, stub, paid):
 
 
 def test_the_queue_page_shows_orders_and_amounts_without_personal_data(
-    client, stub, paid, as_operator
+    client, stripe_on, paid, as_operator
 ):
     dashboard_refund(client, paid, 1000)
     page = client.get("/admin/money/unattributed").get_data(as_text=True)
@@ -101,7 +78,7 @@ def test_the_queue_page_shows_orders_and_amounts_without_personal_data(
 
 
 def test_assigning_to_one_order_posts_once_and_the_ledger_balances(
-    client, stub, paid, shops, as_operator
+    client, stripe_on, paid, shops, as_operator
 ):
     dashboard_refund(client, paid, 1000)
     (row,) = queued()
@@ -139,7 +116,7 @@ def test_assigning_to_one_order_posts_once_and_the_ledger_balances(
     assert verify_chain().ok
 
 
-def test_a_full_dashboard_refund_is_split_over_the_orders(client, stub, paid, as_operator):
+def test_a_full_dashboard_refund_is_split_over_the_orders(client, stripe_on, paid, as_operator):
     total = sum(order.total for order in paid.reload().orders)
     dashboard_refund(client, paid, total)
     (row,) = queued()
@@ -159,7 +136,7 @@ def test_a_full_dashboard_refund_is_split_over_the_orders(client, stub, paid, as
     assert verify_chain().ok
 
 
-def test_a_wrong_split_is_refused_with_a_message(client, stub, paid, shops, as_operator):
+def test_a_wrong_split_is_refused_with_a_message(client, stripe_on, paid, shops, as_operator):
     dashboard_refund(client, paid, 1000)
     (row,) = queued()
     paid.reload()
@@ -185,7 +162,7 @@ def test_a_wrong_split_is_refused_with_a_message(client, stub, paid, shops, as_o
     )
 
 
-def test_only_operators_see_the_queue(client, stub, paid, member_of_a):
+def test_only_operators_see_the_queue(client, stripe_on, paid, member_of_a):
     dashboard_refund(client, paid, 1000)
     (row,) = queued()
     assert client.get("/admin/money/unattributed").status_code == 403
@@ -193,11 +170,11 @@ def test_only_operators_see_the_queue(client, stub, paid, member_of_a):
 
 
 def test_the_queue_costs_the_same_whatever_its_length(
-    client, stub, shops, as_operator, count_queries
+    client, stripe_on, shops, as_operator, count_queries
 ):
     counts = []
     for n in range(3):
-        paid = pay_with_stripe(client, stub, *[(stocked.variant_id, 1) for stocked in shops])
+        paid = pay_with_stripe(client, stripe_on, *[(stocked.variant_id, 1) for stocked in shops])
         dashboard_refund(client, paid, 1000, ref=f"re_{n}", event_id=f"evt_{n}")
         with count_queries() as q:
             assert client.get("/admin/money/unattributed").status_code == 200

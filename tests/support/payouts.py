@@ -1,12 +1,13 @@
 """Paying shops in tests: card sales through the Stripe stub, shipping, the holding period,
 Connect accounts, and the ledger's invariant after each scenario.
 
-Import the fixtures into a test module by name (``stub_server``, ``stripe_on``).
+Fixtures to import into a test module by name: ``acme`` (paid by Stripe transfers),
+``bolt`` (paid by manual batches), ``as_operator``. The Stripe fixtures
+(``stub_server``, ``stripe_on``) and events are in ``tests/support/stripe_checkout.py``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,79 +31,46 @@ from mall.ledger.models import (
     Payout,
     PayoutStatus,
 )
+from mall.ledger.payouts import RunResult, run_payouts
 from mall.ledger.release import release_due
 from mall.orders.fulfilment import create_shipment
 from mall.orders.models import Order
+from mall.orders.refunds import RefundRequest, refund_order
 from mall.orders.services import orders_of_checkout
-from mall.payments.providers import forget_banner
 from tenants.context import all_tenants, tenant_context
-from tests.support.shopping import add_to_cart, fill_checkout, place
-from tests.support.stripe_stub import StripeStub, start_stub
+from tenants.settings import put_setting
+from tests.support.shopping import Stocked, add_to_cart, fill_checkout, place, stock_shop
+from tests.support.stripe_checkout import webhook
+from tests.support.stripe_stub import StripeStub
 
-SECRET = "whsec_payout_tests"
-CONNECT_SECRET = "whsec_connect_tests"
-WEBHOOK = "/payments/stripe/webhook"
-CONNECT_WEBHOOK = "/payouts/stripe/connect-webhook"
 LATER = timedelta(days=8)  # past the default holding period of 7 days
-
-
-@pytest.fixture(scope="module")
-def stub_server():
-    stub, server = start_stub()
-    yield stub
-    server.shutdown()
+ACME_ACCT = "acct_1ShopAcmeTest"
 
 
 @pytest.fixture
-def stripe_on(app, stub_server, monkeypatch):
-    """Stripe configured against the stub (platform and Connect webhooks), CSRF off."""
-    stub_server.requests.clear()
-    stub_server.refunds.clear()
-    stub_server.forget_connect()
-    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_mall")
-    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setitem(app.config, "STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
-    monkeypatch.setitem(app.config, "STRIPE_API_BASE", stub_server.base)
+def acme(app_ctx, make_shop, stripe_on):
+    """A shop paid by Stripe transfers (its account can receive them), selling at 20.00."""
+    put_setting("commission.default_bp", 1000)
+    shop = make_shop("acme", name="Acme Tools")
+    stocked = stock_shop(shop, price=2000, quantity=20)
+    connect(shop, stripe_on, ACME_ACCT)
+    return shop, stocked
+
+
+@pytest.fixture
+def bolt(app_ctx, make_shop, stripe_on):
+    """A shop without a Stripe account: paid by the mall's manual batches."""
+    put_setting("commission.default_bp", 1000)
+    shop = make_shop("bolt", name="Bolt & Nut")
+    return shop, stock_shop(shop, price=3000, quantity=20)
+
+
+@pytest.fixture
+def as_operator(app, client, operator, sign_in, monkeypatch):
+    """The test client, signed in as the operator, CSRF off."""
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
-    with app.app_context():
-        forget_banner()
-    yield stub_server
-    with app.app_context():
-        forget_banner()
-
-
-def webhook(
-    client,
-    event_type: str,
-    obj: dict,
-    *,
-    event_id: str,
-    path: str = WEBHOOK,
-    secret: str = SECRET,
-    created: int | None = None,
-):
-    """Post an event signed as Stripe signs it (``created``: when Stripe made it)."""
-    payload = StripeStub.event(event_type, obj, event_id=event_id)
-    if created is not None:
-        payload = json.dumps({**json.loads(payload), "created": created}).encode()
-    return client.post(
-        path,
-        data=payload,
-        headers={"Stripe-Signature": StripeStub.sign(payload, secret)},
-        content_type="application/json",
-    )
-
-
-def connect_event(client, account: dict, *, event_id: str, created: int | None = None):
-    return webhook(
-        client,
-        "account.updated",
-        account,
-        event_id=event_id,
-        path=CONNECT_WEBHOOK,
-        secret=CONNECT_SECRET,
-        created=created,
-    )
+    sign_in(operator)
+    return client
 
 
 def digital_product(shop, *, price: int) -> UUID:
@@ -156,6 +124,40 @@ def pay_by_card(client, stub: StripeStub, *items: tuple[UUID, int]) -> list[Sold
     answer = webhook(client, "checkout.session.completed", session, event_id=f"evt_{session_id}")
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return sold(last_checkout_orders())
+
+
+def sell_and_release(client, stub: StripeStub, stocked: Stocked, quantity: int = 1) -> Sold:
+    """A card sale of ``quantity`` units, shipped and past its holding period."""
+    (order,) = pay_by_card(client, stub, (stocked.variant_id, quantity))
+    ship_all(order)
+    release_later()
+    return order
+
+
+def pay_out() -> RunResult:
+    """A payout run, committed: the transfers are made by jobs after the commit."""
+    result = run_payouts()
+    db.session.commit()
+    return result
+
+
+def transfers(stub: StripeStub) -> list:
+    """The transfers Mall asked Stripe for."""
+    return stub.posts("/v1/transfers")
+
+
+def refund_units(order: Sold, units: int = 1, key: str = "r1") -> int:
+    """The shop refunds ``units`` of the order's first line (committed: the transfer reversal
+    job runs); the amount refunded."""
+    with tenant_context(order.tenant_id):
+        found = db.session.get(Order, (order.tenant_id, order.id))
+        line = found.lines[0]
+        refund, _ = refund_order(
+            found, RefundRequest(quantities={line.id: units}), actor_id=None, key=key
+        )
+        refund_amount = refund.amount
+    db.session.commit()  # the reversal job runs now (inline)
+    return refund_amount
 
 
 def ship_all(order: Sold) -> None:

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from mall.errors import get_or_404
 from mall.extensions import db
 from mall.ledger import connect, payout_forms
-from mall.ledger.admin_views import PAYOUT_LABELS
+from mall.ledger.admin_views import PAYOUT_LABELS, TEMPLATES, member_can
 from mall.ledger.errors import LedgerError
 from mall.ledger.forms import ConfirmForm
 from mall.ledger.models import Account
@@ -24,18 +24,13 @@ from mall.ledger.payouts import get_payout, payout_minimum, reference
 from mall.ledger.payouts.balances import owed
 from mall.ledger.payouts.queries import SHOWN, payout_items, payout_reversals
 from mall.money import format_money
-from mall.shops.permissions import can, requires
+from mall.shops.permissions import requires
 from tenants.audit import request_actor
 from tenants.resolution import shop_blueprint
 
 bp = shop_blueprint(
-    "payouts_admin", __name__, admin=True, url_prefix="/admin/payouts", template_folder="templates"
+    "payouts_admin", __name__, admin=True, url_prefix="/admin/payouts", template_folder=TEMPLATES
 )
-
-
-def member_can(permission: str) -> bool:
-    membership = g.get("membership")
-    return membership is not None and can(membership.role, permission)
 
 
 @bp.context_processor

@@ -19,36 +19,24 @@ from flask.typing import ResponseReturnValue
 from mall.db import utcnow
 from mall.errors import BadInput
 from mall.ledger import statements
+from mall.ledger.admin_views import PAYOUT_LABELS, TEMPLATES, member_can
 from mall.ledger.commission import percent_text, shop_rates
 from mall.ledger.errors import LedgerError
-from mall.ledger.models import Account, PayoutStatus
+from mall.ledger.models import Account
 from mall.ledger.payouts.entries import reference
 from mall.money import currency, format_money, to_decimal_text
 from mall.numbers import NumberError, parse_whole
 from mall.pagination import page_number
-from mall.shops.permissions import can, requires
+from mall.shops.permissions import requires
 from tenants.context import tenant_context
 from tenants.resolution import shop_blueprint
 
 bp = shop_blueprint(
-    "ledger_admin", __name__, admin=True, url_prefix="/admin/money", template_folder="templates"
+    "ledger_admin", __name__, admin=True, url_prefix="/admin/money", template_folder=TEMPLATES
 )
 
 PAYOUTS_PER_PAGE = 10
 FIRST_YEAR = 2000
-PAYOUT_LABELS = {
-    PayoutStatus.PENDING: "Being prepared",
-    PayoutStatus.SENT: "Sent",
-    PayoutStatus.PAID: "Paid",
-    PayoutStatus.FAILED: "Failed or returned",
-    PayoutStatus.CANCELLED: "Cancelled",
-}
-
-
-def member_can(permission: str) -> bool:
-    """True when the signed-in member's role includes ``permission`` in this shop."""
-    membership = g.get("membership")
-    return membership is not None and can(membership.role, permission)
 
 
 @bp.context_processor

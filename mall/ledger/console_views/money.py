@@ -21,6 +21,7 @@ from mall.errors import get_or_404
 from mall.extensions import db
 from mall.ledger import adjustments, disputes, fees, reconciliation, services, unattributed
 from mall.ledger import dispute_evidence as evidence
+from mall.ledger.console_views import TEMPLATES
 from mall.ledger.errors import LedgerError
 from mall.ledger.models import Dispute, UnattributedRefund
 from mall.ledger.money_forms import ActionForm, AdjustmentForm, FeePolicyForm, parse_parts
@@ -28,7 +29,7 @@ from mall.money import MoneyError, format_money, to_decimal_text
 from mall.pagination import page_number
 from tenants.audit import request_actor
 
-bp = Blueprint("money_console", __name__, url_prefix="/admin/money", template_folder="templates")
+bp = Blueprint("money_console", __name__, url_prefix="/admin/money", template_folder=TEMPLATES)
 
 ACTIVE = "money_console.disputes"  # the console's tab for every page here
 

@@ -28,12 +28,13 @@ from mall.ledger.commission import (
     percent_text,
     shop_rates,
 )
+from mall.ledger.console_views import TEMPLATES
 from mall.pagination import page_number
 from tenants.audit import request_actor
 from tenants.models import Tenant
 
 bp = Blueprint(
-    "commission_console", __name__, url_prefix="/admin/commission", template_folder="templates"
+    "commission_console", __name__, url_prefix="/admin/commission", template_folder=TEMPLATES
 )
 
 NO_CATEGORY = ""

@@ -19,12 +19,13 @@ from flask_login import current_user
 from mall.errors import get_or_404
 from mall.extensions import db
 from mall.ledger import dispute_evidence, disputes
+from mall.ledger.admin_views import TEMPLATES, member_can
 from mall.ledger.errors import LedgerError
 from mall.ledger.models import DisputeShare
 from mall.ledger.money_forms import EvidenceForm
 from mall.money import format_money
 from mall.pagination import page_number
-from mall.shops.permissions import can, requires
+from mall.shops.permissions import requires
 from tenants.resolution import shop_blueprint
 
 bp = shop_blueprint(
@@ -32,15 +33,10 @@ bp = shop_blueprint(
     __name__,
     admin=True,
     url_prefix="/admin/disputes",
-    template_folder="templates",
+    template_folder=TEMPLATES,
 )
 
 PER_PAGE = 25
-
-
-def member_can(permission: str) -> bool:
-    membership = g.get("membership")
-    return membership is not None and can(membership.role, permission)
 
 
 @bp.context_processor

@@ -11,6 +11,7 @@ commit, flash and redirect (303); bad input re-renders with 400, a refusal 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from mall.errors import get_or_404
 from mall.extensions import db
 from mall.ledger import payout_forms, payouts
 from mall.ledger.commission import percent_text
+from mall.ledger.console_views import TEMPLATES
 from mall.ledger.errors import LedgerError
 from mall.ledger.forms import ConfirmForm
 from mall.ledger.models import BatchStatus, PayoutMethod, PayoutStatus
@@ -43,9 +45,7 @@ from tenants.audit import request_actor
 from tenants.context import tenant_context
 from tenants.models import Tenant
 
-bp = Blueprint(
-    "payouts_console", __name__, url_prefix="/admin/payouts", template_folder="templates"
-)
+bp = Blueprint("payouts_console", __name__, url_prefix="/admin/payouts", template_folder=TEMPLATES)
 ACTIVE = "payouts_console.index"
 
 
@@ -158,18 +158,13 @@ def batch(batch_id: UUID) -> ResponseReturnValue:
 @bp.post("/batches/<uuid:batch_id>/export")
 @operator_required
 def export(batch_id: UUID) -> ResponseReturnValue:
-    """Close the batch and download it for the bank."""
-    found = get_or_404(payouts.get_batch, batch_id)
-    if not ConfirmForm().validate():
-        abort(400)
-    try:
-        payouts.export_batch(found, **request_actor())
-    except LedgerError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(url_for("payouts_console.batch", batch_id=batch_id), 303)
-    db.session.commit()
-    return redirect(url_for("payouts_console.batch_csv", batch_id=batch_id), 303)
+    """Close the batch for the bank; its page, closed, then links to its CSV."""
+    return _batch_action(
+        batch_id,
+        payouts.export_batch,
+        done="The batch is closed: download its CSV, pay it from the bank, then mark it paid.",
+        unchanged="The batch was closed already: nothing changed.",
+    )
 
 
 @bp.get("/batches/<uuid:batch_id>/csv")
@@ -195,20 +190,29 @@ def batch_csv(batch_id: UUID) -> ResponseReturnValue:
 @operator_required
 def batch_paid(batch_id: UUID) -> ResponseReturnValue:
     """The operator paid the exported batch from the bank."""
+    return _batch_action(
+        batch_id,
+        payouts.mark_batch_paid,
+        done="The batch is marked paid.",
+        unchanged="The batch was marked paid already: nothing changed.",
+    )
+
+
+def _batch_action(
+    batch_id: UUID, action: Callable[..., bool], *, done: str, unchanged: str
+) -> ResponseReturnValue:
+    """Validate, run ``action`` on the batch (once), commit, flash, back to its page (303)."""
     found = get_or_404(payouts.get_batch, batch_id)
     if not ConfirmForm().validate():
         abort(400)
     try:
-        changed = payouts.mark_batch_paid(found, **request_actor())
+        changed = action(found, **request_actor())
     except LedgerError as refused:
         db.session.rollback()
         flash(str(refused), "error")
         return redirect(url_for("payouts_console.batch", batch_id=batch_id), 303)
     db.session.commit()
-    if changed:
-        flash("The batch is marked paid.", "success")
-    else:
-        flash("The batch was marked paid already: nothing changed.", "info")
+    flash(done if changed else unchanged, "success" if changed else "info")
     return redirect(url_for("payouts_console.batch", batch_id=batch_id), 303)
 
 

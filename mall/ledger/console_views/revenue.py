@@ -18,11 +18,10 @@ from mall.accounts.auth import operator_required
 from mall.db import utcnow
 from mall.errors import BadInput
 from mall.ledger import statements
+from mall.ledger.console_views import TEMPLATES
 from mall.money import currency, format_money, to_decimal_text
 
-bp = Blueprint(
-    "revenue_console", __name__, url_prefix="/admin/revenue", template_folder="templates"
-)
+bp = Blueprint("revenue_console", __name__, url_prefix="/admin/revenue", template_folder=TEMPLATES)
 
 COUNTS = {"month": 12, "week": 12}
 PERIOD_LABELS = {"month": "Month", "week": "Week"}
