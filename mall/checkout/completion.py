@@ -37,6 +37,7 @@ from mall.orders.services import (
     orders_of_checkout,
     record_event,
 )
+from mall.orders.tracking import tracking_link
 from mall.payments.services import PaymentError, bank_instructions, refund
 from mall.signals import checkout_expired
 from tenants.context import all_tenants, tenant_context
@@ -203,6 +204,10 @@ def confirmation_context(checkout_id: UUID) -> dict[str, Any] | None:
     instructions = bank_instructions(shops) if checkout.payment_method == "bank_transfer" else {}
     for part in parts:
         part["instructions"] = instructions.get(part["shop"].id, "")
+        # Only the first link: once staff replaced it (it leaked), this page, which needs
+        # no sign-in either, must not hand out the new one.
+        first_link = part["order"].tracking_version == 1
+        part["tracking_url"] = tracking_link(part["order"]) if first_link else ""
     return {
         "email": checkout.email,
         "checkout": checkout,

@@ -210,3 +210,13 @@ class CancelForm(FlaskForm):
     def fresh(cls) -> CancelForm:
         """The form as the order page first shows it, with a new key."""
         return cls(formdata=None, key=new_form_key())
+
+
+class TrackingLinkForm(FlaskForm):
+    """ "New tracking link": the version the page showed, so a double click replaces it once."""
+
+    version = HiddenField(validators=[DataRequired(), Regexp(r"[0-9]{1,9}\Z")])
+
+    def seen(self) -> int:
+        """The link version the page showed (the form validated)."""
+        return int(self.version.data)

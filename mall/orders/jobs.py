@@ -1,9 +1,8 @@
 """Order emails, run by jobs that receive ids only.
 
 The customer's emails are rendered from ``orders/email/<name>.{txt,html}``
-through the one ``mail/orders_email`` template (``mall.mail`` renders
-``mail/<template>``): each job opens the order in its shop's context and reads
-the sealed address there.
+(``mall.mail`` renders a domain's template path): each job opens the order in its
+shop's context and reads the sealed address there.
 """
 
 from __future__ import annotations
@@ -74,8 +73,7 @@ def _email_customer(tenant_id: str, order_id: str, *, email: str, subject: str) 
         if order is None:
             return
         message = render_message(
-            "orders_email",
-            email=email,
+            f"orders/email/{email}",
             to=order.email,  # opened here, at send time: never in the job's arguments
             subject=subject.format(number=order.number, shop=shop.name),
             shop_name=shop.name,

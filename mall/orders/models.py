@@ -98,6 +98,10 @@ class Order(TenantScoped, Timestamped, db.Model):
     shipping_address_ct: Mapped[bytes | None] = mapped_column("shipping_address", sa.LargeBinary)
     billing_address_ct: Mapped[bytes | None] = mapped_column("billing_address", sa.LargeBinary)
 
+    # Signed into the customer's tracking link (``mall.orders.tracking``): staff raise it to
+    # make a leaked link stop working.
+    tracking_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
     email = EncryptedField("email_ct", index="email_index", normalise=normalise_email)
     shipping_address_json = EncryptedField("shipping_address_ct")
     billing_address_json = EncryptedField("billing_address_ct")

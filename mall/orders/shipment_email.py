@@ -21,6 +21,7 @@ from mall.mail import deliver, render_message
 from mall.money import format_money
 from mall.orders.models import Order, Shipment
 from mall.orders.shipment_queries import get_shipment, order_lines, shipments_of, shippable_lines
+from mall.orders.tracking import tracking_link
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
 from tenants.keys import CiphertextInvalid, KeyDestroyed
@@ -92,8 +93,9 @@ def _shipment_message(shop: Tenant, shipment: Shipment) -> EmailMessage | None:
         "items": row.items,
         "still_to_ship": shippable_lines(order, lines),
         "complete": complete,
+        "tracking_page": tracking_link(order),
         "money": lambda minor: format_money(minor, code=order.currency),
     }
-    # ``mail/orders_email`` renders ``orders/email/<email>``: this domain's emails sit beside
-    # its pages. The address is opened here, at send time: never in the job's arguments.
-    return render_message("orders_email", email="shipped", to=to, subject=subject, **context)
+    # This domain's emails sit beside its pages, in orders/email/. The address is opened
+    # here, at send time: never in the job's arguments.
+    return render_message("orders/email/shipped", to=to, subject=subject, **context)

@@ -275,4 +275,4 @@ def mark_delivered(order_id: UUID) -> ResponseReturnValue:
 
 
 # The order page's other actions, each in its own module (their routes join ``bp``).
-from mall.orders.admin_views import refunds, shipments  # noqa: E402, F401
+from mall.orders.admin_views import refunds, shipments, tracking  # noqa: E402, F401
