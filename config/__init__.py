@@ -97,6 +97,19 @@ class Config:
         self.CHECKOUT_HOLD_MINUTES = whole_setting(env, "MALL_CHECKOUT_HOLD_MINUTES", 60, least=30)
         # ... and this long for a bank transfer or an offline card the shop charges later.
         self.MANUAL_PAYMENT_HOLD_DAYS = whole_setting(env, "MALL_MANUAL_PAYMENT_HOLD_DAYS", 7)
+        # Personal data retention (the privacy page reads these; the gdpr jobs apply them):
+        # shops' order copies are anonymised this many years after the order (tax records),
+        self.RETENTION_YEARS = whole_setting(env, "MALL_RETENTION_YEARS", 7)
+        # sign-in events and download logs (IP addresses) are deleted after this many days,
+        self.LOG_RETENTION_DAYS = whole_setting(env, "MALL_LOG_RETENTION_DAYS", 90)
+        # and a data export's download link works this many hours.
+        self.EXPORT_LINK_HOURS = whole_setting(env, "MALL_EXPORT_LINK_HOURS", 48)
+        # Digital downloads: Mall streams the file (empty), or the web server does it for
+        # ``x-accel-redirect`` (nginx: an ``internal`` location under the prefix, aliased to
+        # the storage root) or ``x-sendfile``; a file link works this many seconds.
+        self.DOWNLOAD_ACCEL = (env.get("MALL_DOWNLOAD_ACCEL") or "").strip().lower()
+        self.DOWNLOAD_ACCEL_PREFIX = env.get("MALL_DOWNLOAD_ACCEL_PREFIX") or "/protected-files"
+        self.DOWNLOAD_LINK_TTL = whole_setting(env, "MALL_DOWNLOAD_LINK_TTL", 7 * 24 * 3600)
         self.SMTP_URL = env.get("SMTP_URL") or None
         self.PUBLIC_URL = (env.get("MALL_PUBLIC_URL") or "").rstrip("/") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
@@ -111,6 +124,11 @@ class Config:
         if len(self.CURRENCY) != 3 or not self.CURRENCY.isalpha():
             raise ConfigError(
                 f"MALL_CURRENCY must be an ISO 4217 code such as USD, not {self.CURRENCY!r}."
+            )
+        if self.DOWNLOAD_ACCEL not in ("", "x-accel-redirect", "x-sendfile"):
+            raise ConfigError(
+                "MALL_DOWNLOAD_ACCEL must be x-accel-redirect, x-sendfile or empty, "
+                f"not {self.DOWNLOAD_ACCEL!r}."
             )
 
 

@@ -95,3 +95,11 @@ def test_holds_and_idle_times_have_defaults_and_read_the_environment():
     config = Config({"MALL_CHECKOUT_HOLD_MINUTES": "45", "MALL_CART_IDLE_DAYS": "10"})
     assert (config.CHECKOUT_HOLD_MINUTES, config.CART_IDLE_DAYS) == (45, 10)
     assert (Config({}).MANUAL_PAYMENT_HOLD_DAYS, Config({}).OFFLINE_CARD_DEADLINE_HOURS) == (7, 72)
+
+
+def test_downloads_are_served_by_mall_unless_a_web_server_is_named():
+    assert Config({}).DOWNLOAD_ACCEL == ""
+    found = Config({"MALL_DOWNLOAD_ACCEL": "X-Accel-Redirect", "MALL_DOWNLOAD_LINK_TTL": "600"})
+    assert found.DOWNLOAD_ACCEL == "x-accel-redirect" and found.DOWNLOAD_LINK_TTL == 600
+    with pytest.raises(ConfigError, match="MALL_DOWNLOAD_ACCEL must be x-accel-redirect"):
+        Config({"MALL_DOWNLOAD_ACCEL": "apache"}).validate()
