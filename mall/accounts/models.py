@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mall.db import PlatformModel, Timestamped, utcnow
+from mall.db import PlatformModel, Timestamped, str_enum, utcnow
 from mall.extensions import db
 from tenants.keys import EncryptedField, normalise_email
 
@@ -34,6 +35,8 @@ class User(PlatformModel, Timestamped, db.Model):
     email_verified_at: Mapped[datetime | None]
     is_operator: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
+    # When the welcome email went out (once, after the first confirmation of the address).
+    welcomed_at: Mapped[datetime | None]
     # The account-wide session of cookies issued before device sessions (``<id>.<token>``):
     # rotated when the account signs out everywhere or changes its password.
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
@@ -98,7 +101,10 @@ class LoginEvent(PlatformModel, db.Model):
 
     ip_address = EncryptedField("ip_ct")
 
-    __table_args__ = (sa.Index("ix_login_events_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_login_events_user_id_created_at", "user_id", "created_at"),
+        sa.Index("ix_login_events_created_at", "created_at"),  # the retention sweep
+    )
 
 
 class SavedAddress(PlatformModel, Timestamped, db.Model):
@@ -110,7 +116,64 @@ class SavedAddress(PlatformModel, Timestamped, db.Model):
     address_ct: Mapped[bytes] = mapped_column("address", sa.LargeBinary)
     # A digest of the address, so saving the same address twice keeps one row.
     fingerprint: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    # The address checkout offers first (one per account: ``mall.accounts.address_book``).
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     address_json = EncryptedField("address_ct", index="fingerprint")
 
     __table_args__ = (sa.UniqueConstraint("user_id", "fingerprint"),)
+
+
+class OperatorMessage(PlatformModel, db.Model):
+    """A message to the platform's operator from the contact form, sealed under the platform's
+    key (sender, subject, body). The operator's email only says that one is waiting."""
+
+    __tablename__ = "operator_messages"
+
+    # The sender's account, if signed in: deleting the account deletes its messages too.
+    user_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # A digest of the form's one-time token: the same form sent twice stores one message.
+    submission_digest: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
+    sender_ct: Mapped[bytes] = mapped_column("sender", sa.LargeBinary)  # JSON: name, email
+    subject_ct: Mapped[bytes] = mapped_column("subject", sa.LargeBinary)
+    body_ct: Mapped[bytes] = mapped_column("body", sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]
+    handled_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    sender_json = EncryptedField("sender_ct")
+    subject = EncryptedField("subject_ct")
+    body = EncryptedField("body_ct")
+
+    __table_args__ = (sa.Index("ix_operator_messages_created_at_id", "created_at", "id"),)
+
+
+class ExportStatus(StrEnum):
+    PENDING = "pending"  # the job is building the ZIP
+    READY = "ready"  # stored; the emailed link works until ``expires_at``
+    EXPIRED = "expired"  # the file is deleted (``mall.accounts.export``)
+
+
+class DataExport(PlatformModel, db.Model):
+    """A customer's request for a copy of their data; the ZIP itself is in private storage."""
+
+    __tablename__ = "data_exports"
+
+    user_id: Mapped[UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[ExportStatus] = mapped_column(
+        str_enum(ExportStatus), default=ExportStatus.PENDING
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ready_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    storage_key: Mapped[str | None] = mapped_column(sa.String(255))
+    size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        sa.Index("ix_data_exports_user_id_requested_at", "user_id", "requested_at"),
+        sa.Index("ix_data_exports_status_expires_at", "status", "expires_at"),
+    )

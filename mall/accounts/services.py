@@ -130,6 +130,7 @@ def verify_email(token: str) -> User:
     user = get_user(payload.get("u", ""))
     if user is None:
         raise TokenInvalid("This link is not valid. Please ask for a new one.")
+    first_confirmation = user.email_verified_at is None
     pending = user.pending_email
     if pending and payload.get("f") == fingerprint(normalise_email(pending)):
         if find_user_by_email(pending) not in (None, user):
@@ -142,6 +143,8 @@ def verify_email(token: str) -> User:
     else:
         raise TokenInvalid("This link is for an address that is no longer on the account.")
     db.session.flush()
+    if first_confirmation:  # the sign-up is complete: the welcome email (sent once)
+        enqueue_after_commit(account_jobs.send_welcome_email, user.id)
     return user
 
 

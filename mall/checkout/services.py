@@ -161,11 +161,11 @@ def save_address(user: User, address: PostalAddress) -> SavedAddress:
 
 
 def saved_addresses(user: User, *, limit: int = 10) -> list[tuple[UUID, PostalAddress]]:
-    """The customer's saved addresses, newest first (id and address)."""
+    """The customer's saved addresses, the default first, then newest (id and address)."""
     rows = db.session.scalars(
         sa.select(SavedAddress)
         .where(SavedAddress.user_id == user.id)
-        .order_by(SavedAddress.created_at.desc())
+        .order_by(SavedAddress.is_default.desc(), SavedAddress.created_at.desc())
         .limit(limit)
     )
     return [(row.id, PostalAddress.from_json(row.address_json)) for row in rows]

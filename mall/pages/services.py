@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,3 +37,32 @@ def check_health(app: Flask) -> tuple[bool, dict[str, Any]]:
         report["redis"] = "not configured (jobs run inline)"
     report["status"] = "ok" if healthy else "error"
     return healthy, report
+
+
+@dataclass(frozen=True)
+class PrivacyFacts:
+    """The numbers the privacy page states, read from the settings the code runs on."""
+
+    retention_years: int  # shops' order copies anonymised after (tax records)
+    log_retention_days: int  # sign-in events and download logs (IP addresses) deleted after
+    export_link_hours: int  # a data export's link works this long
+    offline_card_deadline_hours: int  # unprocessed offline card details deleted after
+    cart_idle_days: int  # unused carts deleted after
+    download_link_hours: int  # a download link works this long
+    remember_days: int  # "Keep me signed in" lasts this long
+
+
+def privacy_facts(config: Mapping[str, Any]) -> PrivacyFacts:
+    """The privacy page's numbers from ``config`` (the app's), so the page never drifts."""
+    remember = config.get("REMEMBER_COOKIE_DURATION") or timedelta(days=30)
+    if not isinstance(remember, timedelta):
+        remember = timedelta(seconds=int(remember))
+    return PrivacyFacts(
+        retention_years=int(config["RETENTION_YEARS"]),
+        log_retention_days=int(config["LOG_RETENTION_DAYS"]),
+        export_link_hours=int(config["EXPORT_LINK_HOURS"]),
+        offline_card_deadline_hours=int(config["OFFLINE_CARD_DEADLINE_HOURS"]),
+        cart_idle_days=int(config["CART_IDLE_DAYS"]),
+        download_link_hours=max(1, int(config.get("DOWNLOAD_LINK_TTL") or 7 * 24 * 3600) // 3600),
+        remember_days=max(1, remember.days),
+    )

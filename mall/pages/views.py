@@ -12,7 +12,7 @@ from mall.catalog.search import category_tree, showcase
 from mall.extensions import csrf, limiter
 from mall.pagecache.pages import cached_page
 from mall.pagecache.versions import LISTINGS, TREE
-from mall.pages.services import check_health
+from mall.pages.services import check_health, privacy_facts
 from mall.pagination import page_number
 from tenants.services import active_shops
 
@@ -48,8 +48,8 @@ def home() -> ResponseReturnValue:
 
 @bp.get("/privacy")
 def privacy() -> ResponseReturnValue:
-    """What Mall does with personal data, and what it never does."""
-    return render_template("pages/privacy.html")
+    """What Mall does with personal data, and what it never does (numbers from the settings)."""
+    return render_template("pages/privacy.html", facts=privacy_facts(current_app.config))
 
 
 @bp.get("/healthz")

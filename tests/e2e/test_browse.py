@@ -15,7 +15,7 @@ def test_visitor_opens_home_privacy_and_a_shop(page):
 
     page.get_by_role("link", name="Privacy & security").click()
     expect(page.get_by_role("heading", name="Privacy and security")).to_be_visible()
-    expect(page.get_by_text("We never sell, rent or lease")).to_be_visible()
+    expect(page.get_by_text("We never sell, rent, lease or pass on")).to_be_visible()
 
     page.get_by_role("link", name="Mall", exact=True).first.click()
     page.get_by_role("link", name="Green Thumb Garden Supply").click()

@@ -1,0 +1,150 @@
+"""The customer's privacy pages (``/account/privacy``): a copy of their data, and account deletion.
+
+- ``/account/privacy``: what Mall keeps and for how long; "Request my data" (a
+  ZIP built by a job, its link emailed) and the way to delete the account.
+- ``/account/privacy/export/<token>``: the emailed link; only the same account,
+  signed in, downloads the ZIP; after ``EXPORT_LINK_HOURS`` it answers 410.
+- ``/account/privacy/delete``: exactly what is deleted now and what is kept, and
+  why; the password confirms; the account goes at once and the browser is signed out.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, Length
+
+from mall.accounts import erasure, export, retention
+from mall.accounts.auth import end_browser_session
+from mall.extensions import db, limiter
+
+bp = Blueprint("privacy", __name__, url_prefix="/account/privacy", template_folder="templates")
+
+EXPORT_LIMIT = "5 per hour"
+DELETE_LIMIT = "10 per hour"
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+class ExportForm(FlaskForm):
+    """Only a CSRF token: ask for a copy of my data."""
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Enter your password to confirm."), Length(max=200)],
+    )
+
+
+def _periods() -> dict[str, int]:
+    return {
+        "retention_years": retention.retention_years(),
+        "log_days": retention.log_retention_days(),
+        "link_hours": export.link_hours(),
+    }
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """What Mall keeps about the customer, the data export and the way to delete the account."""
+    latest = export.latest_export(current_user)
+    return (
+        render_template(
+            "accounts/privacy/index.html",
+            form=ExportForm(),
+            latest=latest,
+            latest_open=export.is_open(latest),
+            **_periods(),
+        ),
+        200,
+        PRIVATE,
+    )
+
+
+@bp.post("/export")
+@login_required
+@limiter.limit(EXPORT_LIMIT)
+def request_export() -> ResponseReturnValue:
+    """Ask for a ZIP of everything Mall holds about the account (emailed when ready)."""
+    form = ExportForm()
+    if not form.validate_on_submit():
+        flash("The form expired. Please try again.", "warning")
+        return redirect(url_for("privacy.index"), 303)
+    already = export.is_open(export.latest_export(current_user))
+    export.request_export(current_user)
+    db.session.commit()
+    if already:
+        flash(
+            "You already asked for your data: the link is in the email we sent you (or will "
+            "be shortly). You can ask for a new one once that link has expired.",
+            "info",
+        )
+    else:
+        flash(
+            "We are preparing your data. We will email you a download link when it is ready.",
+            "success",
+        )
+    return redirect(url_for("privacy.index"), 303)
+
+
+@bp.get("/export/<token>")
+@login_required
+def download_export(token: str) -> ResponseReturnValue:
+    """The emailed link: the ZIP, for the account that asked, while the link lasts."""
+    try:
+        ready = export.export_for_download(token, user=current_user)
+        data = export.export_file(ready)
+    except export.ExportGone:
+        return render_template("accounts/privacy/export_gone.html", **_periods()), 410, PRIVATE
+    except export.ExportNotFound:
+        return (
+            render_template(
+                "errors/error.html",
+                code=404,
+                title="This link is not valid",
+                message="The link is incomplete, or it belongs to another account. "
+                "Sign in with the account that asked for the export.",
+            ),
+            404,
+            PRIVATE,
+        )
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.export_filename(ready)}"',
+            **PRIVATE,
+        },
+    )
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit(DELETE_LIMIT, methods=["POST"])
+def delete_account() -> ResponseReturnValue:
+    """What deleting the account removes and keeps; the password deletes it for good."""
+    form = DeleteAccountForm()
+    blocker = erasure.erasure_blocker(current_user)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            erasure.erase_account(current_user._get_current_object(), password=form.password.data)
+        except export.PrivacyError as error:
+            db.session.rollback()
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            end_browser_session()
+            flash("Your account is deleted. Thank you for shopping with us.", "success")
+            return redirect(url_for("pages.home"), 303)
+    if form.errors:
+        status = 400
+    return (
+        render_template("accounts/privacy/delete.html", form=form, blocker=blocker, **_periods()),
+        status,
+        PRIVATE,
+    )
