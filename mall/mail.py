@@ -1,10 +1,11 @@
 """Email transport: render a message from templates and deliver it.
 
 ``render_message(template, to=…, subject=…, **context)`` renders
-``mail/<template>.txt`` and ``mail/<template>.html`` into one
-multipart/alternative message; ``deliver(message)`` sends it through SMTP when
-``SMTP_URL`` is set and otherwise writes it as an ``.eml`` file into
-``<INSTANCE_PATH>/outbox/`` (development and tests).
+``<template>.txt`` and ``<template>.html`` into one multipart/alternative
+message: a domain's own path (``"ledger/email/dispute_opened"``), or a bare
+name for the shared ``mail/<name>`` templates (``"welcome"``); ``deliver(message)``
+sends it through SMTP when ``SMTP_URL`` is set and otherwise writes it as an ``.eml``
+file into ``<INSTANCE_PATH>/outbox/`` (development and tests).
 
 ``SMTP_URL`` format::
 
@@ -33,6 +34,7 @@ import os
 import secrets
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -51,6 +53,7 @@ EXPECTED_FORMAT = (
 TLS_MODES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 DEFAULT_TIMEOUT = 10.0
+LONG_LINES = email.policy.default.clone(max_line_length=998)
 
 
 class MailError(RuntimeError):
@@ -124,17 +127,31 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
-def render_message(template: str, *, to: str, subject: str, **context: object) -> EmailMessage:
-    """Render ``mail/<template>.txt`` and ``.html`` into a multipart/alternative message.
+def render_message(
+    template: str,
+    *,
+    to: str,
+    subject: str,
+    headers: Mapping[str, str] | None = None,
+    **context: object,
+) -> EmailMessage:
+    """Render ``<template>.txt`` and ``.html`` into a multipart/alternative message.
 
-    Needs an app context. ``subject`` is passed to the templates as well.
+    ``template`` is a path under a templates folder (``"orders/email/shipped"``: a
+    domain keeps its emails beside its pages) or a bare name, which means
+    ``mail/<name>``. Needs an app context. ``subject`` is passed to the templates as well.
+    ``headers`` are extra header fields (``List-Unsubscribe`` of a newsletter…).
     """
     config = current_app.config
     domain = config.get("BASE_DOMAIN") or "localhost"
-    text = render_template(f"mail/{template}.txt", subject=subject, **context)
-    html = render_template(f"mail/{template}.html", subject=subject, **context)
+    path = template if "/" in template else f"mail/{template}"
+    text = render_template(f"{path}.txt", subject=subject, **context)
+    html = render_template(f"{path}.html", subject=subject, **context)
 
-    message = EmailMessage()
+    # Extra headers hold long URLs (List-Unsubscribe): folding at 78 columns would turn such
+    # a value into RFC 2047 encoded words that mail clients do not read as a URL; RFC 5322
+    # allows lines up to 998 characters.
+    message = EmailMessage(policy=LONG_LINES if headers else email.policy.default)
     message["From"] = config.get("MAIL_FROM") or formataddr(
         (config.get("MALL_NAME", "Mall"), f"no-reply@{domain}")
     )
@@ -142,6 +159,8 @@ def render_message(template: str, *, to: str, subject: str, **context: object) -
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=domain)
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     log.debug("mail rendered: template=%s message_id=%s", template, message["Message-ID"])
@@ -171,7 +190,7 @@ def _write_outbox(message: EmailMessage) -> Path:
         # 0600: the file holds personal data.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as file:
-            file.write(message.as_bytes(policy=email.policy.default))
+            file.write(message.as_bytes(policy=message.policy))
     except OSError as exc:
         raise MailError(f"could not write to the outbox {outbox}: {exc.strerror}") from None
     log.info("mail written to outbox: message_id=%s file=%s", message["Message-ID"], path.name)

@@ -59,3 +59,7 @@ order_refunded = _signals.signal("order-refunded")
 refund_unattributed = _signals.signal("refund-unattributed")
 # sender: the Checkout that expired unpaid; its orders were cancelled and holds released.
 checkout_expired = _signals.signal("checkout-expired")
+# sender: the Checkout whose orders were just placed (not yet paid); ``opt_ins``: the values of
+# the newsletter boxes the customer ticked on the review ("mall", shop ids). Newsletters records
+# them (nothing is ever pre-ticked).
+checkout_placed = _signals.signal("checkout-placed")

@@ -27,6 +27,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from mall import signals
 from mall.accounts.addresses import AddressError, PostalAddress, clean_address
 from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.cart.models import Cart
@@ -319,6 +320,10 @@ def place() -> ResponseReturnValue:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("checkout.review"), 303)
+    if not placed.already:  # the newsletters the customer ticked (none is pre-ticked)
+        signals.checkout_placed.send(
+            placed.checkout, opt_ins=tuple(request.form.getlist("newsletter"))
+        )
     db.session.commit()
     remember_count(line_count(cart))  # the header's badge: what was ordered left the cart
     if placed.already:

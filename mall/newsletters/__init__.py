@@ -1,0 +1,19 @@
+"""Newsletters: opt-in per shop and for the mall, one-click unsubscribe, sending (issue 12)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The email preferences page, the unsubscribe link, a shop's and the operator's
+    newsletter pages, the checkout's opt-in boxes, and the account deletion's step."""
+    from mall.accounts.erasure import add_erasure_step
+    from mall.newsletters import admin_views, console_views, links_views, subscribers, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(links_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(console_views.bp)
+    subscribers.connect()
+    add_erasure_step(app, subscribers.on_account_erased)

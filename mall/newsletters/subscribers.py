@@ -1,0 +1,59 @@
+"""What newsletters listens to: the boxes ticked on the checkout's review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from mall import signals
+from mall.extensions import db
+from mall.newsletters import services
+from mall.orders.models import Order
+from tenants.context import all_tenants
+from tenants.keys import CiphertextInvalid, KeyDestroyed
+
+
+def connect() -> None:
+    """Subscribe the handlers (weakly referenced by blinker: module functions only)."""
+    signals.checkout_placed.connect(on_checkout_placed)
+
+
+def on_account_erased(user: Any) -> None:
+    """An account is being deleted: its newsletter subscriptions go with it (flush only)."""
+    services.forget_subscriber(user.id, email=user.email)
+
+
+def checkout_shops(checkout_id: UUID) -> set[UUID]:
+    """The shops that have an order in this checkout (ids only)."""
+    with all_tenants("newsletters: which shops a checkout's opt-in boxes may name"):
+        return set(
+            db.session.scalars(sa.select(Order.tenant_id).where(Order.checkout_id == checkout_id))
+        )
+
+
+def on_checkout_placed(checkout: Any, *, opt_ins: Iterable[str] = (), **_: Any) -> None:
+    """Record the newsletters the customer ticked (shops of this checkout only, and the mall)."""
+    chosen = set(opt_ins)
+    if not chosen:
+        return
+    wanted = set()
+    for value in chosen - {"mall"}:
+        try:
+            wanted.add(UUID(hex=value))
+        except ValueError:
+            continue
+    try:
+        email = checkout.email
+    except (KeyDestroyed, CiphertextInvalid):
+        return
+    if not email:
+        return
+    services.subscribe_from_checkout(
+        wanted & checkout_shops(checkout.id) if wanted else set(),
+        email=email,
+        user_id=checkout.user_id,
+        mall="mall" in chosen,
+    )
