@@ -15,6 +15,11 @@
 | bills.pay         |   x   |         |       |           | pay vendor bills                |
 | payouts.view      |   x   |    x    |       |           | the Money page: balances,       |
 |                   |       |         |       |           | statement, payouts, commission  |
+| customers.view    |   x   |    x    |   x   |     x     | customers: totals, notes, tags  |
+| customers.export  |   x   |    x    |       |           | the customers CSV               |
+| messages.answer   |   x   |    x    |   x   |     x     | threads assigned to them or     |
+|                   |       |         |       |           | unassigned: answer, take, close |
+| messages.all      |   x   |    x    |       |           | every thread; assign to anyone  |
 
 The admin gate admits a shop's members only (others: 404, so a shop's
 existence in the back office is not revealed; anonymous: sign-in page).
@@ -48,15 +53,36 @@ ALL = frozenset(
         "purchasing.manage",
         "bills.pay",
         "payouts.view",
+        "customers.view",
+        "customers.export",
+        "messages.answer",
+        "messages.all",
     }
 )
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OWNER: ALL,
     Role.MANAGER: ALL - {"staff.manage", "bills.pay"},
     Role.STAFF: frozenset(
-        {"shop.view", "catalog.manage", "orders.view", "orders.enter", "orders.manage"}
+        {
+            "shop.view",
+            "catalog.manage",
+            "orders.view",
+            "orders.enter",
+            "orders.manage",
+            "customers.view",
+            "messages.answer",
+        }
     ),
-    Role.SALES_REP: frozenset({"shop.view", "orders.view", "orders.enter", "invoices.manage"}),
+    Role.SALES_REP: frozenset(
+        {
+            "shop.view",
+            "orders.view",
+            "orders.enter",
+            "invoices.manage",
+            "customers.view",
+            "messages.answer",
+        }
+    ),
 }
 
 

@@ -1,0 +1,17 @@
+"""A shop's customers (who ordered or wrote: notes, tags, totals) and its message threads."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The shop's customers and messages pages, the customers' contact pages, and the
+    subscriptions that keep the customer rows current (``order_paid``, ``order_refunded``)."""
+    from mall.crm import admin_customers, admin_messages, subscribers, views
+
+    app.register_blueprint(admin_customers.bp)
+    app.register_blueprint(admin_messages.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.shop_bp)
+    subscribers.connect()
