@@ -31,6 +31,10 @@ DOMAINS: tuple[str, ...] = (
     "mall.payments",
     "mall.checkout",
     "mall.ledger",
+    "mall.delivery",
+    "mall.invoices",
+    "mall.newsletters",
+    "mall.crm",
     "mall.demo",
 )
 

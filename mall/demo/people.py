@@ -13,6 +13,7 @@ from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
 from mall.demo.catalog import seed_catalog
+from mall.demo.delivery import DEMO_DOWNLOAD_IP, seed_delivery
 from mall.demo.money import seed_money
 from mall.demo.selling import DEMO_ADDRESS_DATA, seed_selling
 from mall.extensions import db
@@ -123,6 +124,7 @@ DEMO_PERSONAL_DATA = (
     + (
         DEMO_LOGIN_IP,
         DEMO_AUDIT_IP,
+        DEMO_DOWNLOAD_IP,
     )
     + DEMO_ADDRESS_DATA
 )
@@ -143,7 +145,7 @@ def seed_demo() -> list[str]:
     _seed_history(people, shops)
     db.session.flush()
     report = _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
-    return report + seed_money(shops)
+    return report + seed_money(shops) + seed_delivery(shops)
 
 
 def _seed_shop(slug: str, name: str, description: str, status: TenantStatus) -> bool:

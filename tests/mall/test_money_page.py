@@ -136,6 +136,9 @@ def test_the_statement_can_show_one_account(client, member_of_a, sold):
     release(sold)
     page = text_of(client.get(MONEY + "?account=shop_available"))
     assert "Holding period over" in page and "Sale" not in page.split('id="statement-lines"')[1]
+    # An account without lines says so, not "your first paid order" to a shop that has sold.
+    empty = text_of(client.get(MONEY + "?account=shop_reserve"))
+    assert "Nothing on this account yet." in empty and "your first paid order" not in empty
 
 
 @pytest.mark.parametrize(

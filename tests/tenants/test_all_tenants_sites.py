@@ -70,6 +70,10 @@ ALLOWED: dict[str, str] = {
         "payments job: finds offline cards past their deadline in every shop; each is"
         " deleted and its order cancelled inside its own shop's context"
     ),
+    "mall/accounts/order_history.py:customer_orders": (
+        "account: the signed-in customer's own orders (and their invoice ids) in every shop,"
+        " by the ids of the checkouts they placed (and their account id)"
+    ),
     "mall/orders/services.py:orders_of_checkout": (
         "checkout: the orders of one checkout (one per shop, by checkout id); each is then"
         " paid, cancelled or refunded inside its own shop's context"
@@ -94,9 +98,41 @@ ALLOWED: dict[str, str] = {
         "ledger job: orders of every shop whose holding period ended (ids, shop and number"
         " only); each is released in the platform's ledger"
     ),
+    "mall/delivery/queries.py:customer_downloads": (
+        "delivery: a signed-in customer's own download grants in every shop (by account id),"
+        " with their lines, files, counters, keys, orders and shop names"
+    ),
     "mall/ledger/payouts/manual.py:batch_payouts": (
         "operator: the manual payouts of one batch (shop, amount, status; no personal data);"
         " each is exported, paid or returned inside its own shop's context"
+    ),
+    "mall/accounts/export_contents.py:_shops": (
+        "data export: which shops hold orders of the customer's own account (tenant and"
+        " order ids, by account id); each shop's rows are then read in its own context"
+    ),
+    "mall/accounts/erasure.py:erase_account": (
+        "account deletion: unlinks the deleted account from its orders and download grants"
+        " and deletes its newsletter subscriptions in every shop (by account id; reads nothing)"
+    ),
+    "mall/accounts/retention.py:anonymise_orders_past_retention": (
+        "retention job: which shops hold orders past the retention period (tenant ids only);"
+        " each shop's orders are anonymised in its own context, under its own key"
+    ),
+    "mall/accounts/retention.py:prune_logs": (
+        "retention job: deletes every shop's download log rows past the log period (by age)"
+    ),
+    "mall/newsletters/services.py:preferences": (
+        "email preferences: the shops a signed-in customer subscribed to or ordered from"
+        " (tenant ids and subscription status, by account id); changes happen in each"
+        " shop's own context"
+    ),
+    "mall/newsletters/services.py:forget_subscriber": (
+        "account erasure: deletes the erased account's newsletter subscriptions in every"
+        " shop (by account id; reads nothing)"
+    ),
+    "mall/newsletters/subscribers.py:checkout_shops": (
+        "checkout opt-in: which shops have an order in this checkout (tenant ids by checkout"
+        " id), so the newsletter boxes can only name those shops"
     ),
 }
 
