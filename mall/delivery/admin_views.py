@@ -16,21 +16,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager
 
-from mall.catalog.models import Product, ProductKind, Variant, option_label
+from mall.catalog.models import ProductKind, Variant, option_label
 from mall.catalog.services import get_product, get_variant
 from mall.delivery import forms, key_imports, keys, queries, services, staff
 from mall.delivery.errors import DeliveryError
-from mall.delivery.models import LicenceKey
 from mall.errors import get_or_404
 from mall.extensions import db
 from mall.orders.models import Order
-from mall.pagination import page_number, paginate
+from mall.pagination import page_number
 from mall.shops.permissions import can, requires
 from tenants.keys import reveal
 from tenants.resolution import shop_blueprint
@@ -104,18 +101,7 @@ def index() -> ResponseReturnValue:
 
 
 def _index_page(form: forms.SettingsForm, status: int = 200) -> ResponseReturnValue:
-    found = paginate(
-        sa.select(Variant)
-        .join(
-            Product,
-            sa.and_(Product.tenant_id == Variant.tenant_id, Product.id == Variant.product_id),
-        )
-        .where(Product.kind == ProductKind.DIGITAL)
-        .order_by(Product.title, Variant.position, Variant.id)
-        .options(contains_eager(Variant.product)),
-        page=page_number(request.args.get("page")),
-        per_page=PER_PAGE,
-    )
+    found = queries.digital_variants(page=page_number(request.args.get("page")), per_page=PER_PAGE)
     pools = keys.pools_of(variant.id for variant in found.items)
     counts = keys.counts_of([pool.id for pool in pools.values()], pools.keys())
     return render_template(
@@ -162,12 +148,8 @@ def _pool_page(variant: Variant, status: int = 200, **shown: Any) -> ResponseRet
     counts = keys.counts_of([found.id], [variant.id]).get(found.id) if found else None
     listed = None
     if found is not None:
-        listed = paginate(
-            sa.select(LicenceKey)
-            .where(LicenceKey.pool_id == found.id)
-            .order_by(LicenceKey.created_at.desc(), LicenceKey.id.desc()),
-            page=page_number(request.args.get("page")),
-            per_page=PER_PAGE,
+        listed = queries.pool_keys(
+            found.id, page=page_number(request.args.get("page")), per_page=PER_PAGE
         )
     policy = services.policy_of(variant.product)
     settings = services.delivery_settings()

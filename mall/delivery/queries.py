@@ -14,8 +14,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from flask import url_for
+from sqlalchemy.orm import contains_eager
 
-from mall.catalog.models import DigitalFile
+from mall.catalog.models import DigitalFile, Product, ProductKind, Variant
 from mall.delivery import keys as key_pools
 from mall.delivery.downloads import grant_state
 from mall.delivery.models import DownloadCounter, DownloadGrant, LicenceKey
@@ -166,3 +167,30 @@ def _file_url(grant: DownloadGrant, file: DigitalFile, *, absolute: bool) -> str
     if absolute:
         return external_url("delivery.download", token=token)
     return url_for("delivery.download", token=token)
+
+
+def digital_variants(*, page: int, per_page: int) -> Page:
+    """The shop's digital variants (with their product), by product title: one page."""
+    return paginate(
+        sa.select(Variant)
+        .join(
+            Product,
+            sa.and_(Product.tenant_id == Variant.tenant_id, Product.id == Variant.product_id),
+        )
+        .where(Product.kind == ProductKind.DIGITAL)
+        .order_by(Product.title, Variant.position, Variant.id)
+        .options(contains_eager(Variant.product)),
+        page=page,
+        per_page=per_page,
+    )
+
+
+def pool_keys(pool_id: UUID, *, page: int, per_page: int) -> Page:
+    """One page of a licence key pool's keys, newest first."""
+    return paginate(
+        sa.select(LicenceKey)
+        .where(LicenceKey.pool_id == pool_id)
+        .order_by(LicenceKey.created_at.desc(), LicenceKey.id.desc()),
+        page=page,
+        per_page=per_page,
+    )
