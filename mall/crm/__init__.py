@@ -7,11 +7,16 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The shop's customers and messages pages, the customers' contact pages, and the
-    subscriptions that keep the customer rows current (``order_paid``, ``order_refunded``)."""
-    from mall.crm import admin_customers, admin_messages, subscribers, views
+    subscriptions that keep the customer rows current (``order_paid``, ``order_refunded``);
+    its part of a customer's data export and of an account's deletion."""
+    from mall.accounts.erasure import add_erasure_step
+    from mall.accounts.export_contents import add_export_section
+    from mall.crm import admin_customers, admin_messages, privacy, subscribers, views
 
     app.register_blueprint(admin_customers.bp)
     app.register_blueprint(admin_messages.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.shop_bp)
     subscribers.connect()
+    add_export_section(app, "customer_record", privacy.export_section)
+    add_erasure_step(app, privacy.erase_person)

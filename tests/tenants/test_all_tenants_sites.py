@@ -98,6 +98,10 @@ ALLOWED: dict[str, str] = {
         "ledger job: orders of every shop whose holding period ended (ids, shop and number"
         " only); each is released in the platform's ledger"
     ),
+    "mall/crm/privacy.py:_shops_of": (
+        "account deletion: which shops hold orders or threads of the account (shop ids only; "
+        "each shop's record is then found and deleted in that shop's context)"
+    ),
     "mall/delivery/queries.py:customer_downloads": (
         "delivery: a signed-in customer's own download grants in every shop (by account id),"
         " with their lines, files, counters, keys, orders and shop names"

@@ -1,0 +1,105 @@
+"""What a shop's CRM holds about a person, for their data export and their account's deletion.
+
+Registered with the account's privacy services (``mall.accounts``): the export asks each
+shop the person ordered from for its record of them (``export_section``, in that shop's
+context); deleting the account removes every shop's record of them, notes, tags, threads
+and messages included (``erase_person``). The CRM is not a tax record: nothing in it has
+a reason to outlive the account.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from mall.accounts.models import User
+from mall.crm.customers import find_customer
+from mall.crm.models import CrmCustomer, CrmMessage, CrmThread
+from mall.extensions import db
+from mall.orders.models import Order
+from tenants.context import all_tenants, tenant_context
+from tenants.keys import reveal
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _message(message: CrmMessage) -> dict[str, Any]:
+    return {
+        "from": str(message.author),
+        "at": _when(message.created_at),
+        "text": reveal(message, "body"),
+    }
+
+
+def export_section(user: User) -> dict[str, Any]:
+    """The shop in context's record of ``user`` (by their email): contact, the staff's notes and
+    tags, totals, and every thread with its messages. Empty when the shop has none."""
+    customer = find_customer(user.email)
+    if customer is None:
+        return {}
+    threads = db.session.scalars(
+        sa.select(CrmThread)
+        .where(CrmThread.customer_id == customer.id)
+        .order_by(CrmThread.created_at, CrmThread.id)
+    ).all()
+    messages: dict[UUID, list[CrmMessage]] = defaultdict(list)
+    if threads:
+        for message in db.session.scalars(
+            sa.select(CrmMessage)
+            .where(CrmMessage.thread_id.in_([thread.id for thread in threads]))
+            .order_by(CrmMessage.created_at, CrmMessage.id)
+        ):
+            messages[message.thread_id].append(message)
+    return {
+        "email": reveal(customer, "email"),
+        "name": reveal(customer, "name"),
+        "notes_by_the_shop": reveal(customer, "notes"),
+        "tags": customer.tags,
+        "orders_count": customer.orders_count,
+        "lifetime_value": customer.lifetime_value,
+        "threads": [
+            {
+                "subject": reveal(thread, "subject"),
+                "status": str(thread.status),
+                "started_at": _when(thread.created_at),
+                "messages": [_message(message) for message in messages[thread.id]],
+            }
+            for thread in threads
+        ],
+    }
+
+
+def _shops_of(user: User) -> set[UUID]:
+    with all_tenants("account erasure: the shops that may hold a CRM record of this account"):
+        ordered = db.session.scalars(
+            sa.select(Order.tenant_id).where(Order.user_id == user.id).distinct()
+        )
+        wrote = db.session.scalars(
+            sa.select(CrmThread.tenant_id).where(CrmThread.user_id == user.id).distinct()
+        )
+        return set(ordered) | set(wrote)
+
+
+def erase_person(user: User) -> int:
+    """Delete every shop's record of ``user`` (found by their email under each shop's key) with
+    its threads and messages; how many records went. Flushes only."""
+    removed = 0
+    for shop_id in sorted(_shops_of(user)):
+        with tenant_context(shop_id):
+            customer = find_customer(user.email)
+            if customer is None:
+                continue
+            threads = sa.select(CrmThread.id).where(CrmThread.customer_id == customer.id)
+            for statement in (
+                sa.delete(CrmMessage).where(CrmMessage.thread_id.in_(threads)),
+                sa.delete(CrmThread).where(CrmThread.customer_id == customer.id),
+                sa.delete(CrmCustomer).where(CrmCustomer.id == customer.id),
+            ):
+                db.session.execute(statement.execution_options(synchronize_session=False))
+            removed += 1
+    return removed
