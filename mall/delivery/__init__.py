@@ -7,10 +7,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The buyer's download pages, the shop's delivery back office and what delivery listens
-    to (payment, refunds, cancellations, chargebacks). Its settings (``DOWNLOAD_ACCEL``,
+    to (payment, refunds, cancellations, chargebacks), the downloads link on an order's
+    tracking page. Its settings (``DOWNLOAD_ACCEL``,
     ``DOWNLOAD_ACCEL_PREFIX``, ``DOWNLOAD_LINK_TTL``) are read in ``config``."""
-    from mall.delivery import admin_views, subscribers, views
+    from mall.delivery import admin_views, queries, subscribers, views
+    from mall.orders.tracking import add_page_link
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     subscribers.connect()
+    add_page_link(app, queries.tracking_page_link)

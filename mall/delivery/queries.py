@@ -194,3 +194,15 @@ def pool_keys(pool_id: UUID, *, page: int, per_page: int) -> Page:
         page=page,
         per_page=per_page,
     )
+
+
+def tracking_page_link(order: Order) -> tuple[str, str] | None:
+    """The order's downloads page, for its tracking page, when the order has download grants
+    (``mall.orders.tracking.add_page_link``; in the order's shop context)."""
+    granted = db.session.scalar(
+        sa.select(DownloadGrant.id).where(DownloadGrant.order_id == order.id).limit(1)
+    )
+    if granted is None:
+        return None
+    url = url_for("delivery.order_page", token=order_token(order))
+    return "Your downloads and licence keys", url

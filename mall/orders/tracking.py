@@ -16,13 +16,14 @@ hold a staff note or a cancellation reason; staff names are never shown).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from mall.extensions import db
@@ -86,6 +87,8 @@ class TrackingPage:
     refunds: list[OrderRefund]
     timeline: list[TimelineEntry]
     contact_email: str | None
+    # (label, URL) of what later domains offer for this order (its downloads…): page_links.
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -171,6 +174,24 @@ def new_tracking_link(order: Order, *, seen: int, actor_id: UUID | None) -> bool
     return True
 
 
+PAGE_LINKS_KEY = "mall.orders.tracking_page_links"
+PageLink = Callable[[Order], "tuple[str, str] | None"]
+
+
+def add_page_link(app: Flask, func: PageLink) -> None:
+    """Let a domain that comes later offer a link on the tracking page: ``func(order)`` returns
+    (label, URL) or None, in the order's shop context (delivery: the order's downloads)."""
+    links = app.extensions.setdefault(PAGE_LINKS_KEY, [])
+    if func not in links:
+        links.append(func)
+
+
+def page_links(order: Order) -> list[tuple[str, str]]:
+    """The links the registered domains offer for ``order``."""
+    offered = (func(order) for func in current_app.extensions.get(PAGE_LINKS_KEY, []))
+    return [link for link in offered if link is not None]
+
+
 def tracking_page(order: Order) -> TrackingPage:
     """What the customer's tracking page shows (call in the order's shop context).
 
@@ -209,6 +230,7 @@ def tracking_page(order: Order) -> TrackingPage:
         refunds=refunds,
         timeline=timeline,
         contact_email=contact,
+        links=page_links(order),
     )
 
 

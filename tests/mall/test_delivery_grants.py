@@ -22,6 +22,7 @@ from mall.delivery.models import (
 )
 from mall.extensions import db
 from mall.orders.models import Order, OrderEvent
+from mall.orders.tracking import tracking_link
 from mall.signals import order_paid
 from tenants.context import tenant_context
 from tests.support.delivery import (
@@ -116,6 +117,29 @@ def test_physical_lines_get_no_grant(shop_a):
         order_id = order.id
         db.session.commit()
     assert grants_of(shop_a, order_id) == []
+
+
+def test_the_tracking_page_links_to_the_downloads_of_a_digital_order_only(client, shop_a):
+    import re
+
+    from tests.crawl.orders import place_order
+
+    def tracking_html(order_id) -> str:
+        with tenant_context(shop_a):
+            url = tracking_link(db.session.get(Order, (shop_a.id, order_id)))
+        return client.get(re.sub(r"^https?://[^/]+", "", url)).get_data(as_text=True)
+
+    made = digital_product(shop_a)
+    digital = paid_order(shop_a, made.variant_id)
+    html = tracking_html(digital)
+    assert "Your downloads and licence keys" in html
+    downloads = order_page_link(shop_a, digital)
+    assert downloads.split("/downloads/order/")[1] in html  # the order's downloads page
+    with tenant_context(shop_a):
+        physical = place_order(shop_a)
+        physical_id = physical.id
+        db.session.commit()
+    assert "Your downloads" not in tracking_html(physical_id)
 
 
 # ---------------------------------------------------------------- downloading
