@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import selectinload
 
-from mall.accounts.models import DeviceSession, LoginEvent, SavedAddress, User
+from mall.accounts.models import DeviceSession, LoginEvent, OperatorMessage, SavedAddress, User
 from mall.catalog.models import DigitalFile
 from mall.csvsafe import writer as csv_writer
 from mall.delivery.models import DownloadEvent, DownloadGrant, KeyStatus, LicenceKey
@@ -42,7 +42,8 @@ from tenants.keys import reveal
 from tenants.models import Tenant
 
 SECTIONS_KEY = "mall.privacy.export_sections"
-ExportSection = Callable[[User], list[dict[str, Any]]]
+ACCOUNT_SECTIONS_KEY = "mall.privacy.export_account_sections"
+ExportSection = Callable[[User], Any]
 
 
 def add_export_section(app: Flask, name: str, func: ExportSection) -> None:
@@ -50,8 +51,36 @@ def add_export_section(app: Flask, name: str, func: ExportSection) -> None:
     app.extensions.setdefault(SECTIONS_KEY, {})[name] = func
 
 
+def add_account_section(app: Flask, name: str, func: ExportSection) -> None:
+    """Add ``name`` to the export's platform part: ``func(user)`` outside any shop's context
+    (what the platform itself holds: the mall's newsletter subscription…)."""
+    app.extensions.setdefault(ACCOUNT_SECTIONS_KEY, {})[name] = func
+
+
 def _sections() -> dict[str, ExportSection]:
     return dict(current_app.extensions.get(SECTIONS_KEY, {}))
+
+
+def _account_sections(user: User) -> dict[str, Any]:
+    found = current_app.extensions.get(ACCOUNT_SECTIONS_KEY, {})
+    return {name: func(user) for name, func in found.items()}
+
+
+def _messages_to_the_operator(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        sa.select(OperatorMessage)
+        .where(OperatorMessage.user_id == user.id)
+        .order_by(OperatorMessage.created_at, OperatorMessage.id)
+    )
+    return [
+        {
+            "sent_at": _when(row.created_at),
+            "subject": reveal(row, "subject"),
+            "text": reveal(row, "body"),
+            "handled_at": _when(row.handled_at),
+        }
+        for row in rows
+    ]
 
 
 def _when(value: datetime | None) -> str | None:
@@ -108,6 +137,8 @@ def personal_data(user: User) -> dict[str, Any]:
                 .order_by(DeviceSession.created_at)
             )
         ],
+        "messages_to_the_operator": _messages_to_the_operator(user),
+        **_account_sections(user),
         "shops": _shops(user),
     }
 

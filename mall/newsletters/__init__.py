@@ -7,9 +7,18 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The email preferences page, the unsubscribe link, a shop's and the operator's
-    newsletter pages, the checkout's opt-in boxes, and the account deletion's step."""
+    newsletter pages, the checkout's opt-in boxes, the account deletion's step and the
+    subscriptions' part of a data export."""
     from mall.accounts.erasure import add_erasure_step
-    from mall.newsletters import admin_views, console_views, links_views, subscribers, views
+    from mall.accounts.export_contents import add_account_section, add_export_section
+    from mall.newsletters import (
+        admin_views,
+        console_views,
+        links_views,
+        privacy,
+        subscribers,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     app.register_blueprint(links_views.bp)
@@ -17,3 +26,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(console_views.bp)
     subscribers.connect()
     add_erasure_step(app, subscribers.on_account_erased)
+    add_account_section(app, "mall_newsletter", privacy.mall_subscription)
+    add_export_section(app, "newsletter", privacy.shop_subscription)

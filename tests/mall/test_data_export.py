@@ -232,3 +232,32 @@ def test_more_orders_cost_no_more_queries(app_ctx, shop_a, two_customers, count_
         data = personal_data(ada)
     assert len([o for shop in data["shops"] for o in shop["orders"]]) == 6
     assert after.count == before.count
+
+
+def test_the_export_holds_newsletter_consents_and_messages_to_the_operator(
+    app_ctx, shop_a, shop_b, two_customers
+):
+    from mall.accounts.contact import Sender, send_contact_message
+    from mall.newsletters.models import ConsentSource
+    from mall.newsletters.services import subscribe
+
+    ada, zed, _ = two_customers
+    subscribe(ADA, source=ConsentSource.ACCOUNT, user_id=ada.id, mall=True)
+    with tenant_context(shop_a):
+        subscribe(ADA, source=ConsentSource.CHECKOUT, user_id=ada.id)
+    with tenant_context(shop_b):
+        subscribe(ZED, source=ConsentSource.CHECKOUT, user_id=zed.id)
+    send_contact_message(
+        "form-1", sender=Sender("Ada Exporter", ADA), subject="My data", body="Where is it?",
+        user_id=ada.id,
+    )  # fmt: skip
+    db.session.commit()
+
+    found = personal_data(ada)
+    assert found["mall_newsletter"]["status"] == "subscribed"
+    assert found["mall_newsletter"]["source"] == "account"
+    by_shop = {part["shop"]: part for part in found["shops"]}
+    assert by_shop[shop_a.name]["newsletter"]["source"] == "checkout"
+    assert by_shop[shop_b.name]["newsletter"] is None  # Zed's consent, not hers
+    assert found["messages_to_the_operator"][0]["text"] == "Where is it?"
+    assert personal_data(zed)["messages_to_the_operator"] == []
