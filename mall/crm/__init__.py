@@ -11,7 +11,8 @@ def init_app(app: Flask) -> None:
     its part of a customer's data export and of an account's deletion."""
     from mall.accounts.erasure import add_erasure_step
     from mall.accounts.export_contents import add_export_section
-    from mall.crm import admin_customers, admin_messages, privacy, subscribers, views
+    from mall.crm import admin_customers, admin_messages, privacy, subscribers, tokens, views
+    from mall.orders.tracking import add_page_link
 
     app.register_blueprint(admin_customers.bp)
     app.register_blueprint(admin_messages.bp)
@@ -20,3 +21,4 @@ def init_app(app: Flask) -> None:
     subscribers.connect()
     add_export_section(app, "customer_record", privacy.export_section)
     add_erasure_step(app, privacy.erase_person)
+    add_page_link(app, tokens.order_contact_link)

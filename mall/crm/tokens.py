@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from mall.crm.models import CrmThread
 from mall.extensions import db
+from mall.orders.models import Order
+from mall.orders.tracking import tracking_token
 from mall.urls import external_url
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
@@ -59,3 +61,12 @@ def find_thread(token: str) -> CrmThread | None:
         return None
     with tenant_context(shop):
         return scoped_get(CrmThread, ids[1])
+
+
+def order_contact_link(order: Order) -> tuple[str, str]:
+    """The tracking page's "write to the shop about this order" link (label, URL); the order's
+    tracking token is what proves the writer holds the order (``mall.orders.tracking``)."""
+    shop = db.session.get(Tenant, order.tenant_id)
+    name = shop.name if shop is not None else "the shop"
+    url = url_for("crm.order_contact", token=tracking_token(order))
+    return f"Write to {name} about this order", url
