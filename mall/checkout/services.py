@@ -18,6 +18,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from mall.accounts.address_book import MAX_ADDRESSES
 from mall.accounts.addresses import PostalAddress
 from mall.accounts.models import SavedAddress, User
 from mall.cart.models import Cart
@@ -99,8 +100,10 @@ def set_addresses(
     shipping: PostalAddress | None,
     billing: PostalAddress | None,
     save_for: User | None = None,
-) -> None:
-    """The shipping address (one for every shop) and the billing address (None: the same)."""
+) -> bool:
+    """The shipping address (one for every shop) and the billing address (None: the same);
+    with ``save_for``, the address is kept in that customer's address book too. False when
+    it was to be kept but the address book is full (the checkout goes on without it)."""
     require_open(checkout)
     main = shipping or billing
     if main is None:
@@ -108,9 +111,9 @@ def set_addresses(
     checkout.shipping_address_json = shipping.to_json() if shipping else None
     checkout.billing_address_json = billing.to_json() if billing else None
     checkout.country = main.country
-    if save_for is not None:
-        save_address(save_for, main)
+    kept = save_for is None or save_address(save_for, main) is not None
     db.session.flush()
+    return kept
 
 
 def set_shipping_choice(checkout: Checkout, choice: dict[UUID, UUID]) -> None:
@@ -142,8 +145,9 @@ def billing_address(checkout: Checkout) -> PostalAddress | None:
     return PostalAddress.from_json(sealed) if sealed else None
 
 
-def save_address(user: User, address: PostalAddress) -> SavedAddress:
-    """Keep ``address`` in the customer's saved addresses (the same one twice: one row)."""
+def save_address(user: User, address: PostalAddress) -> SavedAddress | None:
+    """Keep ``address`` in the customer's saved addresses (the same one twice: one row);
+    None when the address book already holds ``MAX_ADDRESSES``."""
     field_: EncryptedField = SavedAddress.address_json  # type: ignore[assignment]
     fingerprint = field_.lookup(address.to_json())
     existing = db.session.scalar(
@@ -153,6 +157,11 @@ def save_address(user: User, address: PostalAddress) -> SavedAddress:
     )
     if existing is not None:
         return existing
+    held = db.session.scalar(
+        sa.select(sa.func.count()).select_from(SavedAddress).where(SavedAddress.user_id == user.id)
+    )
+    if (held or 0) >= MAX_ADDRESSES:
+        return None
     saved = SavedAddress(user_id=user.id)
     saved.address_json = address.to_json()
     db.session.add(saved)

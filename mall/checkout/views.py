@@ -210,7 +210,7 @@ def address(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnVa
         separate = parcels and not form.billing_same.data
         billing = _clean(bill) if separate else None
         if main is not None and (not separate or billing is not None):
-            set_addresses(
+            kept = set_addresses(
                 checkout,
                 # Digital items only: nothing ships, the one address is for the invoice.
                 shipping=main if parcels else None,
@@ -218,6 +218,12 @@ def address(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnVa
                 save_for=user if form.save.data and chosen is None else None,
             )
             db.session.commit()
+            if not kept:
+                flash(
+                    "Your address book is full, so this address was not saved to it: "
+                    "delete one under Your account to keep new ones.",
+                    "warning",
+                )
             return _go("shipping" if parcels else "payment")
     status = 400 if request.method == "POST" else 200
     return _page("address", checkout, summary, status, form=form, ship=ship, bill=bill, saved=saved)

@@ -119,7 +119,7 @@ class NotesForm(FlaskForm):
     """The staff's notes (sealed) and tags about a customer."""
 
     notes = TextAreaField(
-        "Notes (only your shop's staff see them)",
+        "Notes (your staff see them; the customer too if they ask for a copy of their data)",
         filters=[_strip],
         validators=[Length(max=MAX_NOTES, message=f"Use at most {MAX_NOTES} characters.")],
     )

@@ -167,3 +167,20 @@ def test_checkout_offers_the_default_first(client, customer, make_shop):
     # Choosing it carries on to shipping as before.
     response = client.post("/checkout/address", data={"saved": str(office.id), "billing_same": "y"})
     assert response.status_code == 303 and "/checkout/shipping" in response.headers["Location"]
+
+
+def test_checkout_keeps_no_address_past_the_limit_and_says_so(client, customer, make_shop):
+    from tests.support.shopping import ADDRESS
+
+    for n in range(MAX_ADDRESSES):
+        add_address(customer, PostalAddress(**{**HOME, "line1": f"{n} Marylebone Road"}))
+    db.session.commit()
+    stocked = stock_shop(make_shop("kettles"))
+    add_to_cart(client, stocked.variant_id)
+    assert client.post("/checkout/contact", data={"email": "ada@example.com"}).status_code == 303
+    typed = {**ADDRESS, "ship-line1": "99 Baker Street", "save": "y"}
+    response = client.post("/checkout/address", data=typed)
+    assert response.status_code == 303 and "/checkout/shipping" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your address book is full, so this address was not saved" in page
+    assert len(rows_of(customer)) == MAX_ADDRESSES  # none hidden past the book's limit

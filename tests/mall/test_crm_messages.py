@@ -135,6 +135,11 @@ def test_anyone_writes_from_the_shop_page_and_gets_the_link_by_email_only(
     assert sent.status_code == 303 and "/messages/" not in sent.headers["Location"]
     (received,) = sent_to(app_ctx, "gil@example.com")
     assert anonymous.get(link_in(received, "/messages/")).status_code == 200
+    # Staff are told nothing shows the address is the writer's (anyone can type any email).
+    with tenant_context(shop_a):
+        thread_id = db.session.scalars(sa.select(CrmThread.id)).one()
+    staff_view = client.get(f"/shop/shop-a/admin/messages/{thread_id}").get_data(as_text=True)
+    assert "Written without signing in" in staff_view
 
     bad = anonymous.post("/shop/shop-a/contact/", data={"email": "nope", "body": "", "key": key()})
     assert bad.status_code == 422
