@@ -35,6 +35,7 @@ DOMAINS: tuple[str, ...] = (
     "mall.invoices",
     "mall.newsletters",
     "mall.crm",
+    "mall.returns",
     "mall.demo",
 )
 
