@@ -29,6 +29,7 @@ from tests.crawl.orders import place_order
 from tests.mall.test_pricing_quote import inclusive, rate
 from tests.support.money import buy
 from tests.support.shopping import stock_shop
+from tests.support.tokens import tampered
 
 
 @pytest.fixture
@@ -344,10 +345,10 @@ def test_a_tampered_token_or_another_orders_document_answers_404(taxed, client, 
         db.session.commit()
         other_token = tracking_token(other)
     (invoice,) = [doc for doc in documents(shop_a) if doc.order_id == taxed.id]
-    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    bad = tampered(token)
     for path in (
-        f"/orders/{tampered}/documents/{invoice.id}",
-        f"/orders/{tampered}/documents/{invoice.id}.pdf",
+        f"/orders/{bad}/documents/{invoice.id}",
+        f"/orders/{bad}/documents/{invoice.id}.pdf",
         f"/orders/{other_token}/documents/{invoice.id}",  # a real link, but of another order
         f"/orders/{other_token}/documents/{invoice.id}.pdf",
     ):
