@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
+from mall.demo.after_sale import DEMO_QUESTION, seed_after_sale
 from mall.demo.catalog import seed_catalog
 from mall.demo.delivery import DEMO_DOWNLOAD_IP, seed_delivery
 from mall.demo.money import seed_money
@@ -125,6 +126,7 @@ DEMO_PERSONAL_DATA = (
         DEMO_LOGIN_IP,
         DEMO_AUDIT_IP,
         DEMO_DOWNLOAD_IP,
+        DEMO_QUESTION,
     )
     + DEMO_ADDRESS_DATA
 )
@@ -145,7 +147,8 @@ def seed_demo() -> list[str]:
     _seed_history(people, shops)
     db.session.flush()
     report = _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
-    return report + seed_money(shops) + seed_delivery(shops)
+    report += seed_money(shops) + seed_delivery(shops)
+    return report + seed_after_sale(shops)
 
 
 def _seed_shop(slug: str, name: str, description: str, status: TenantStatus) -> bool:
