@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from mall.accounts import forms, services
+from mall.accounts.account_links import account_links
 from mall.accounts.auth import begin_browser_session, end_browser_session
 from mall.accounts.models import User
 from mall.accounts.passwords import WeakPassword
@@ -198,6 +199,7 @@ def _account_page_with(status: int = 400, **forms_in_error: object) -> ResponseR
         "resend_form": forms.ResendForm(),
         "sign_out_form": forms.SignOutForm(),
         "devices": services.signed_in_devices(current_user),
+        "more_links": account_links(),
         **forms_in_error,
     }
     return render_template("accounts/account.html", **context), status
