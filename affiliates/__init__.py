@@ -1,4 +1,15 @@
 """Affiliate programme: accounts, links, click tracking, attribution, commissions, payouts.
 
-Arrives with its issue; it may import everything below it (mall domains, tenants, core).
+The top layer (with ``vendors``): it may import everything below it (mall domains,
+tenants, core) and listens to the orders' signals; nothing below imports it. The
+plan it follows is ``docs/plans/affiliates.md``.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The program's tables are mapped (``affiliates.models``); its pages, jobs and signal
+    subscriptions are added here as they are built."""

@@ -37,6 +37,7 @@ DOMAINS: tuple[str, ...] = (
     "mall.crm",
     "mall.returns",
     "mall.demo",
+    "affiliates",
 )
 
 

@@ -62,10 +62,17 @@ def entry_content(entry: Any, lines: Sequence[Any]) -> dict[str, Any]:
                 "kind": line.kind,
                 "order_id": _text(line.order_id),
                 "posted_at": _text(line.posted_at),
+                **_affiliate_of(line),
             }
             for line in sorted(lines, key=lambda line: line.position)
         ],
     }
+
+
+def _affiliate_of(line: Any) -> dict[str, str]:
+    # Only when set: every line posted before lines had an affiliate keeps its hash.
+    affiliate_id = getattr(line, "affiliate_id", None)
+    return {"affiliate_id": _text(affiliate_id)} if affiliate_id is not None else {}
 
 
 def entry_hash(entry: Any, lines: Sequence[Any]) -> str:

@@ -35,6 +35,7 @@ class Line:
     shop_id: UUID | None = None
     kind: str = ""
     order_id: UUID | None = None
+    affiliate_id: UUID | None = None
 
 
 def debit(account: Account, amount: int, **kw: object) -> Line:
@@ -55,6 +56,12 @@ def check_lines(lines: Sequence[Line]) -> list[Line]:
             raise LedgerError(f"A line on {line.account} must name its shop.")
         if not line.account.per_shop and line.shop_id is not None:
             raise LedgerError(f"{line.account} is the platform's: a line on it names no shop.")
+        if line.account.per_affiliate != (line.affiliate_id is not None):
+            raise LedgerError(
+                f"A line on {line.account} must name its affiliate."
+                if line.account.per_affiliate
+                else f"A line on {line.account} names no affiliate."
+            )
     if sum(line.amount for line in kept) != 0:
         raise LedgerError(
             f"The entry does not balance: its lines sum to {sum(line.amount for line in kept)}."
@@ -140,6 +147,7 @@ def post(
             kind=line.kind or str(kind),
             order_id=line.order_id,
             posted_at=now,
+            affiliate_id=line.affiliate_id,
         )
         for position, line in enumerate(kept)
     ]
@@ -163,8 +171,15 @@ def post(
 # ---------------------------------------------------------------- balances
 
 
-def balance(account: Account, *, shop_id: UUID | None = None, order_id: UUID | None = None) -> int:
-    """The sum of the lines on ``account`` (for ``shop_id``; for one order's lines)."""
+def balance(
+    account: Account,
+    *,
+    shop_id: UUID | None = None,
+    order_id: UUID | None = None,
+    affiliate_id: UUID | None = None,
+) -> int:
+    """The sum of the lines on ``account`` (for ``shop_id`` or ``affiliate_id``; for one
+    order's lines)."""
     if account.per_shop and order_id is None:  # from the shop's newest checkpoint
         return balances(shop_id, [account])[account]
     query = sa.select(sa.func.coalesce(sa.func.sum(LedgerLine.amount), 0)).where(
@@ -172,6 +187,10 @@ def balance(account: Account, *, shop_id: UUID | None = None, order_id: UUID | N
     )
     if account.per_shop:
         query = query.where(LedgerLine.shop_id == shop_id)
+    if account.per_affiliate:
+        if affiliate_id is None:
+            raise LedgerError(f"The balance of {account} is an affiliate's: name the affiliate.")
+        query = query.where(LedgerLine.affiliate_id == affiliate_id)
     if order_id is not None:
         query = query.where(LedgerLine.order_id == order_id)
     return int(db.session.scalar(query) or 0)

@@ -52,10 +52,18 @@ class Account(StrEnum):
     SHOP_RESERVE = "shop_reserve"  # held back by a rolling reserve
     SHOP_DISPUTED = "shop_disputed"  # frozen while a dispute is open
     PAYOUTS_IN_TRANSIT = "payouts_in_transit"
+    # Each affiliate's (the affiliate program, ``affiliates/``)
+    AFFILIATE_PENDING = "affiliate_pending"  # earned, inside the holding period
+    AFFILIATE_AVAILABLE = "affiliate_available"  # approved: paid in the next payout
+    AFFILIATE_IN_TRANSIT = "affiliate_in_transit"  # in a payout not yet confirmed paid
 
     @property
     def per_shop(self) -> bool:
         return self.value.startswith("shop_") or self is Account.PAYOUTS_IN_TRANSIT
+
+    @property
+    def per_affiliate(self) -> bool:
+        return self.value.startswith("affiliate_")
 
 
 class EntryKind(StrEnum):
@@ -123,6 +131,9 @@ class LedgerLine(PlatformModel, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(32))  # sale, commission, refund… (statements)
     order_id: Mapped[UUID | None]  # the shop order it came from, if any
     posted_at: Mapped[datetime]  # the entry's
+    # The affiliate of a line on an affiliate's account. No foreign key: the affiliate
+    # program is a higher layer, and a posted line never changes.
+    affiliate_id: Mapped[UUID | None]
 
     entry: Mapped[LedgerEntry] = relationship(back_populates="lines")
 
@@ -134,6 +145,15 @@ class LedgerLine(PlatformModel, db.Model):
         sa.Index("ix_ledger_lines_shop_id_entry_seq", "shop_id", "entry_seq"),
         sa.Index("ix_ledger_lines_order_id_account", "order_id", "account"),
         sa.Index("ix_ledger_lines_account_posted_at", "account", "posted_at"),
+        # An affiliate's balances and statement (few lines each: no checkpoints yet).
+        sa.Index(
+            "ix_ledger_lines_affiliate_id_account_entry_seq",
+            "affiliate_id",
+            "account",
+            "entry_seq",
+            postgresql_where=sa.text("affiliate_id IS NOT NULL"),
+            sqlite_where=sa.text("affiliate_id IS NOT NULL"),
+        ),
         # The weekly chart: a shop's sales lines by time, read from the index alone.
         sa.Index(
             "ix_ledger_lines_shop_id_posted_at_sales",
