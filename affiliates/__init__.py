@@ -11,5 +11,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The program's tables are mapped (``affiliates.models``); its pages, jobs and signal
-    subscriptions are added here as they are built."""
+    """Each part of the program wires its own pages, hooks and jobs."""
+    from affiliates import applications, programs, tracking
+
+    programs.wire(app)
+    applications.wire(app)
+    tracking.wire(app)
