@@ -5,16 +5,28 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_limiter import RequestLimit
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
 from mall.accounts import contact as contact_service
 from mall.accounts.auth import operator_required
 from mall.accounts.contact import MAX_BODY, MAX_SUBJECT, ContactError, Sender
+from mall.errors import rate_limited_message, retry_after
 from mall.extensions import db, limiter
 from mall.pagination import decode_position
 from tenants.keys import reveal
@@ -52,8 +64,16 @@ class HandledForm(FlaskForm):
     """The "mark handled" button with its CSRF token."""
 
 
+def _too_many_messages(breached: RequestLimit) -> Response:
+    """The form again with what was typed (nothing sent), saying how long to wait: a 429."""
+    wait = retry_after(breached.limit)
+    notice = rate_limited_message(wait, what="messages")
+    page = render_template("accounts/contact.html", form=ContactForm(), notice=notice)
+    return make_response((page, 429, {**PRIVATE, "Retry-After": str(wait)}))
+
+
 @bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(CONTACT_LIMIT, methods=["POST"])
+@limiter.limit(CONTACT_LIMIT, methods=["POST"], on_breach=_too_many_messages)
 def contact() -> ResponseReturnValue:
     """Write to the operator; the message is stored sealed, never emailed."""
     form = ContactForm()

@@ -105,6 +105,32 @@ def test_signed_out_visitors_are_rate_limited(client, no_csrf):
     assert codes[:5] == [303] * 5 and codes[5] == 429
 
 
+def test_a_rate_limited_visitor_keeps_what_they_typed_and_is_told_how_long(client, no_csrf):
+    for n in range(5):  # 5 an hour
+        assert send(client, submission=f"token-{n}").status_code == 303
+    typed = {
+        "name": "Ivo Typist",
+        "email": "ivo@example.com",
+        "subject": "A long story",
+        "body": "Three paragraphs I do not want to type again",
+        "submission": "token-kept",
+    }
+    response = client.post("/contact", data=typed)
+    assert response.status_code == 429
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert 3000 < int(response.headers["Retry-After"]) <= 3600
+    page = response.get_data(as_text=True)
+    assert "Too many messages from your connection: try again in about an hour." in page
+    assert "has not been sent" in page
+    for value in typed.values():
+        assert value in page, value  # the form again, as typed
+    assert len(messages()) == 5
+    # Once the hour is over, the kept form goes through as it is.
+    limiter.reset()
+    assert client.post("/contact", data=typed).status_code == 303
+    assert any(message.body == typed["body"] for message in messages())
+
+
 def test_a_signed_in_customer_has_the_form_filled_and_the_message_names_the_account(
     client, no_csrf, make_user, sign_in
 ):
