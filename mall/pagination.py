@@ -135,11 +135,20 @@ def keyset_paginate(
     ``older_than`` pages towards the oldest rows, ``newer_than`` back towards the newest;
     neither means the newest page. Every page costs the same wherever it is in the list
     (``WHERE (moment, id) < (…) ORDER BY moment DESC, id DESC LIMIT n``, an index range),
-    unlike ``OFFSET``, which reads and throws away every row before the page.
+    unlike ``OFFSET``, which reads and throws away every row before the page. A position
+    from a link need not be a row (made up, or its row gone): the links offered go only
+    where there are rows.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    total = capped_count(statement)
     key = sa.tuple_(moment, row_id)
+    # Whether any row lies behind the position asked for: the page itself cannot tell
+    # (a far-future ``older`` shows the newest rows with nothing above them).
+    behind = None
+    if newer_than is not None:
+        behind = key <= sa.tuple_(*_bound(newer_than, moment, row_id))
+    elif older_than is not None:
+        behind = key >= sa.tuple_(*_bound(older_than, moment, row_id))
+    total, anything_behind = _count_and_probe(statement, behind)
     newest_first = statement.order_by(moment.desc(), row_id.desc())
     if newer_than is not None:
         rows = db.session.scalars(
@@ -149,7 +158,9 @@ def keyset_paginate(
         ).all()
         if len(rows) > per_page:  # still newer rows above this page
             items = list(reversed(rows[:per_page]))
-            return _page(items, total, first=False, has_older=True, keys=(moment, row_id))
+            return _page(
+                items, total, first=False, has_older=anything_behind, keys=(moment, row_id)
+            )
         older_than = None  # reached the newest: show the newest page whole
     if older_than is not None:
         newest_first = newest_first.where(key < sa.tuple_(*_bound(older_than, moment, row_id)))
@@ -157,10 +168,21 @@ def keyset_paginate(
     return _page(
         list(rows[:per_page]),
         total,
-        first=older_than is None,
+        first=older_than is None or not anything_behind,
         has_older=len(rows) > per_page,
         keys=(moment, row_id),
     )
+
+
+def _count_and_probe(statement: sa.Select, probe: sa.ColumnElement | None) -> tuple[int, bool]:
+    """``capped_count(statement)`` and whether any row matches ``probe``, in one round trip."""
+    if probe is None:
+        return capped_count(statement), False
+    limited = statement.order_by(None).limit(COUNT_CAP + 1).subquery()
+    counted = sa.select(sa.func.count()).select_from(limited).scalar_subquery()
+    found = statement.order_by(None).where(probe).exists()
+    total, anything = db.session.execute(sa.select(counted, found)).one()
+    return total or 0, bool(anything)
 
 
 def _bound(position: Position, moment: sa.ColumnElement, row_id: sa.ColumnElement) -> tuple:
