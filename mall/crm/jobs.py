@@ -16,7 +16,8 @@ from mall.accounts.models import User
 from mall.extensions import db
 from mall.jobs import job
 from mall.mail import deliver, render_message
-from mall.shops.models import Membership, Role
+from mall.shops.models import Membership
+from mall.shops.permissions import can
 from mall.urls import external_url
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -29,9 +30,14 @@ CUSTOMER_SUBJECTS = {
 
 @job(queue="mail")
 def send_staff_notice(tenant_id: str, thread_id: str) -> None:
-    """Tell the thread's assignee (unassigned: the shop's owners and managers) that a
-    customer's message is waiting, with a link to the thread in the back office."""
-    from mall.crm.messages import get_thread
+    """Tell every member who may see the thread that a customer's message is waiting, with a
+    link to it in the back office.
+
+    Unassigned, that is everyone who answers messages (staff and sales reps too: the thread
+    is theirs to take); assigned, the assignee alone (a manager who assigned it has handed
+    it over), or, when the assignee has left the team, the members who see every thread.
+    """
+    from mall.crm.messages import Viewer, get_thread, may_see
 
     shop = db.session.get(Tenant, UUID(str(tenant_id)))
     if shop is None:
@@ -40,17 +46,20 @@ def send_staff_notice(tenant_id: str, thread_id: str) -> None:
         thread = get_thread(thread_id)
         if thread is None:
             return
-        members = sa.select(User).join(Membership, Membership.user_id == User.id)
-        members = members.where(Membership.tenant_id == shop.id)
-        recipients = []
-        if thread.assignee_id is not None:
-            recipients = db.session.scalars(members.where(User.id == thread.assignee_id)).all()
-        if not recipients:
-            recipients = db.session.scalars(
-                members.where(Membership.role.in_((Role.OWNER, Role.MANAGER))).order_by(
-                    Membership.created_at
-                )
-            ).all()
+        rows = db.session.execute(
+            sa.select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.tenant_id == shop.id)
+            .order_by(Membership.created_at)
+        ).all()
+        recipients = [
+            user
+            for membership, user in rows
+            if can(membership.role, "messages.answer")
+            and may_see(thread, viewer=Viewer.of(membership))
+        ]
+        assignee = [user for user in recipients if user.id == thread.assignee_id]
+        recipients = assignee or recipients
         url = external_url("messages_admin.thread", shop=shop.slug, thread_id=thread.id)
         subject = f"A customer's message is waiting at {shop.name}"
         messages = [
