@@ -5,8 +5,9 @@ tracking page); the thread and its first message are made together and the
 customer gets the signed link to it by email. Staff answer from the back office;
 each new message tells the other side by email that something is waiting (the
 body stays sealed here): on the shop's side, everyone who may take an
-unassigned thread, else its assignee (``jobs.send_staff_notice``). Every message carries the key of the form that sent it, unique per
-shop, so a double submit or a replayed post adds nothing.
+unassigned thread, else its assignee (``jobs.send_staff_notice``). Every message
+carries the key of the form that sent it, unique per shop, so a double submit or a
+replayed post adds nothing.
 
 Who sees what: owners and managers (``messages.all``) every thread; staff and
 sales reps the threads assigned to them and the unassigned ones
