@@ -4,13 +4,14 @@
 events, sessions) and, shop by shop in that shop's own tenant context, every
 order the account placed: lines, addresses, shipments, refunds, the numbers of
 its invoices and credit notes, download grants with their log and the licence
-keys issued. Other customers' data never enters: every query is keyed by this
-account's id or by the ids of its own orders.
+keys issued; and the shops it only wrote to (``mall.accounts.export_shops``). Other
+customers' data never enters: every query is keyed by this account's id or by the ids of
+its own orders.
 
 Other domains add what they hold about the person in a shop (the CRM's notes
 and messages, say) with ``add_export_section`` in their ``init_app``: the
 function gets the user and runs in each shop's context, once per shop the
-customer ordered from, and returns JSON-ready rows (``[]`` for none).
+customer ordered from or wrote to, and returns JSON-ready rows (``[]`` for none).
 
 ``to_zip`` writes ``data.json`` (all of it) and a CSV per list for spreadsheets.
 """
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import selectinload
 
+from mall.accounts.export_shops import shops_of
 from mall.accounts.models import DeviceSession, LoginEvent, OperatorMessage, SavedAddress, User
 from mall.catalog.models import DigitalFile
 from mall.csvsafe import writer as csv_writer
@@ -37,7 +39,7 @@ from mall.delivery.models import DownloadEvent, DownloadGrant, KeyStatus, Licenc
 from mall.extensions import db
 from mall.invoices.models import Invoice
 from mall.orders.models import Order, OrderRefund, Shipment
-from tenants.context import all_tenants, tenant_context
+from tenants.context import tenant_context
 from tenants.keys import reveal
 from tenants.models import Tenant
 
@@ -144,22 +146,20 @@ def personal_data(user: User) -> dict[str, Any]:
 
 
 def _shops(user: User) -> list[dict[str, Any]]:
-    with all_tenants("data export: which shops hold orders of this account (ids only)"):
-        rows = db.session.execute(
-            sa.select(Order.tenant_id, Order.id)
-            .where(Order.user_id == user.id)
-            .order_by(Order.placed_at, Order.id)
-        ).all()
-    by_shop: dict[UUID, list[UUID]] = defaultdict(list)
-    for tenant_id, order_id in rows:
-        by_shop[tenant_id].append(order_id)
     shops = []
-    for tenant_id, order_ids in by_shop.items():
+    for tenant_id in shops_of(user):
         shop = db.session.get(Tenant, tenant_id)
         with tenant_context(tenant_id):
+            order_ids = list(
+                db.session.scalars(
+                    sa.select(Order.id)
+                    .where(Order.user_id == user.id)
+                    .order_by(Order.placed_at, Order.id)
+                )
+            )
             part: dict[str, Any] = {
                 "shop": shop.name if shop else str(tenant_id),
-                "orders": _orders(order_ids),
+                "orders": _orders(order_ids) if order_ids else [],
             }
             for name, section in _sections().items():
                 part[name] = section(user)

@@ -1,7 +1,8 @@
 """What a shop's CRM holds about a person, for their data export and their account's deletion.
 
-Registered with the account's privacy services (``mall.accounts``): the export asks each
-shop the person ordered from for its record of them (``export_section``, in that shop's
+Registered with the account's privacy services (``mall.accounts``): the shops the person
+wrote to count among their shops (``shops_written_to``), so the export asks each shop they
+ordered from or wrote to for its record of them (``export_section``, in that shop's
 context); deleting the account removes every shop's record of them, notes, tags, threads
 and messages included (``erase_person``). The CRM is not a tax record: nothing in it has
 a reason to outlive the account.
@@ -15,11 +16,11 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from mall.accounts.export_shops import shops_of
 from mall.accounts.models import User
 from mall.crm.customers import find_customer
 from mall.crm.models import CrmCustomer, CrmMessage, CrmThread
 from mall.extensions import db
-from mall.orders.models import Order
 from tenants.context import all_tenants, tenant_context
 from tenants.keys import reveal
 
@@ -74,22 +75,22 @@ def export_section(user: User) -> dict[str, Any]:
     }
 
 
-def _shops_of(user: User) -> set[UUID]:
-    with all_tenants("account erasure: the shops that may hold a CRM record of this account"):
-        ordered = db.session.scalars(
-            sa.select(Order.tenant_id).where(Order.user_id == user.id).distinct()
+def shops_written_to(user: User) -> set[UUID]:
+    """The ids of the shops ``user`` wrote to while signed in (a thread, with or without an
+    order): the CRM's part of ``mall.accounts.export_shops.shops_of``."""
+    with all_tenants("privacy: which shops hold threads the account started (shop ids only)"):
+        return set(
+            db.session.scalars(
+                sa.select(CrmThread.tenant_id).where(CrmThread.user_id == user.id).distinct()
+            )
         )
-        wrote = db.session.scalars(
-            sa.select(CrmThread.tenant_id).where(CrmThread.user_id == user.id).distinct()
-        )
-        return set(ordered) | set(wrote)
 
 
 def erase_person(user: User) -> int:
     """Delete every shop's record of ``user`` (found by their email under each shop's key) with
     its threads and messages; how many records went. Flushes only."""
     removed = 0
-    for shop_id in sorted(_shops_of(user)):
+    for shop_id in shops_of(user):
         with tenant_context(shop_id):
             customer = find_customer(user.email)
             if customer is None:

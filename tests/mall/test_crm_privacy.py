@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from uuid import uuid4
 
+import pytest
 import sqlalchemy as sa
 
 from mall.accounts.erasure import erase_account
@@ -20,6 +21,11 @@ from tests.conftest import DEFAULT_PASSWORD
 from tests.crawl.orders import place_order
 
 EMAIL = "nora.noted@example.com"
+
+
+@pytest.fixture
+def no_csrf(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
 
 
 def customer_of(shop, user, *, email: str = EMAIL, note: str = "", message: str = "") -> None:
@@ -69,3 +75,37 @@ def test_deleting_the_account_deletes_every_shops_record_of_the_person(
     with tenant_context(shop_a):
         assert find_customer(EMAIL) is None
         assert find_customer("someone.else@example.com") is not None  # nobody else's
+
+
+def test_a_shop_the_person_only_wrote_to_is_in_their_export_and_forgets_them(
+    app_ctx, client, shop_a, shop_b, make_user, sign_in, no_csrf
+):
+    nora = make_user(EMAIL)
+    customer_of(shop_a, nora)  # she ordered from A; B she only writes to, signed in
+    with tenant_context(shop_b):
+        start_thread("otto.other@example.com", body="Otto asks about teapots", key=uuid4().hex)
+        db.session.commit()
+    sign_in(nora)
+    sent = client.post(
+        "/shop/shop-b/contact/",
+        data={"subject": "Shipping", "body": "Do you ship to Oslo?", "key": uuid4().hex},
+    )
+    assert sent.status_code == 303
+
+    exported = personal_data(nora)
+    by_shop = {part["shop"]: part for part in exported["shops"]}
+    assert list(by_shop) == ["Shop A", "Shop B"]  # where she ordered first, then where she wrote
+    assert by_shop["Shop B"]["orders"] == []
+    (thread,) = by_shop["Shop B"]["customer_record"]["threads"]
+    assert thread["subject"] == "Shipping"
+    assert [message["text"] for message in thread["messages"]] == ["Do you ship to Oslo?"]
+    text = json.dumps(exported)
+    assert "Otto asks about teapots" not in text and "otto.other@example.com" not in text
+
+    before_b = crm_rows(shop_b)
+    erase_account(nora, password=DEFAULT_PASSWORD)
+    db.session.commit()
+    assert crm_rows(shop_b) == before_b - 3  # her record, her thread, her message
+    with tenant_context(shop_b):
+        assert find_customer(EMAIL) is None
+        assert find_customer("otto.other@example.com") is not None

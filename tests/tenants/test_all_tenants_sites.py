@@ -98,9 +98,9 @@ ALLOWED: dict[str, str] = {
         "ledger job: orders of every shop whose holding period ended (ids, shop and number"
         " only); each is released in the platform's ledger"
     ),
-    "mall/crm/privacy.py:_shops_of": (
-        "account deletion: which shops hold orders or threads of the account (shop ids only; "
-        "each shop's record is then found and deleted in that shop's context)"
+    "mall/crm/privacy.py:shops_written_to": (
+        "privacy (export, account deletion): which shops hold threads the account started"
+        " (shop ids only); each shop's record is then read or deleted in that shop's context"
     ),
     "mall/delivery/queries.py:customer_downloads": (
         "delivery: a signed-in customer's own download grants in every shop (by account id),"
@@ -110,9 +110,9 @@ ALLOWED: dict[str, str] = {
         "operator: the manual payouts of one batch (shop, amount, status; no personal data);"
         " each is exported, paid or returned inside its own shop's context"
     ),
-    "mall/accounts/export_contents.py:_shops": (
-        "data export: which shops hold orders of the customer's own account (tenant and"
-        " order ids, by account id); each shop's rows are then read in its own context"
+    "mall/accounts/export_shops.py:shops_of": (
+        "privacy (export, account deletion): which shops hold orders of the account (shop ids"
+        " by account id); each shop's rows are then read or deleted in its own context"
     ),
     "mall/accounts/erasure.py:erase_account": (
         "account deletion: unlinks the deleted account from its orders and download grants"
