@@ -9,11 +9,12 @@ shops: the count, the checkouts, their orders, the shops and the invoices.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import Flask, current_app, url_for
 
 from mall.checkout.models import Checkout, CheckoutStatus
 from mall.extensions import db
@@ -25,6 +26,8 @@ from tenants.context import all_tenants
 from tenants.models import Tenant
 
 PER_PAGE = 10
+ORDER_LINKS_KEY = "mall.accounts.order_links"
+OrderLink = Callable[[Order, str], "tuple[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ShopOrderRow:
     status: str
     tracking_url: str
     invoice_url: str | None
+    # (label, URL) of what later domains offer for this order (returns…): add_order_link.
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +49,20 @@ class CheckoutRow:
 
     checkout: Checkout
     orders: list[ShopOrderRow] = field(default_factory=list)
+
+
+def add_order_link(app: Flask, func: OrderLink) -> None:
+    """Let a domain that comes later offer a button on each order of the list:
+    ``func(order, tracking token)`` returns (label, URL) or None from the order's row alone
+    (no query: the list's query count stays flat)."""
+    links = app.extensions.setdefault(ORDER_LINKS_KEY, [])
+    if func not in links:
+        links.append(func)
+
+
+def _order_links(order: Order, token: str) -> list[tuple[str, str]]:
+    offered = (func(order, token) for func in current_app.extensions.get(ORDER_LINKS_KEY, []))
+    return [link for link in offered if link is not None]
 
 
 def customer_orders(
@@ -91,6 +110,7 @@ def customer_orders(
                 invoice_url=url_for("invoices_public.document", token=token, document_id=invoice)
                 if invoice
                 else None,
+                links=_order_links(order, token),
             )
         )
     return page, rows

@@ -1,13 +1,14 @@
 """Return requests: the customer asks, the shop approves or refuses, receives and refunds.
 
-A customer may send back units that were shipped (or delivered), within the
-return window of each line's product (``policy.window_for``), counted from the
-order's delivery, else its fulfilment; never more than shipped, less refunded,
-less what open requests already name. A request is made once per form (its
-key). Each move is one conditional UPDATE from the state the page showed, so a
-double click or a stale page moves nothing twice; the refund goes through
-``mall.orders.refunds.refund_order`` keyed by the request, so it is made once
-and its amounts are the orders capability's (capped at what is left).
+A customer may send back units that went out in a parcel, within the return
+window of the line's product (``policy.window_for``) counted per parcel
+(``returnable_lines`` has the rule); never more than shipped and left to refund,
+less what open requests already name. Units not shipped yet cannot go back. A
+request is made once per form (its key). Each move is one conditional UPDATE
+from the state the page showed, so a double click or a stale page moves nothing
+twice; the refund goes through ``mall.orders.refunds.refund_order`` keyed by the
+request, so it is made once and its amounts are the orders capability's (capped
+at what is left).
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.orders.errors import OrderError
-from mall.orders.models import Order, OrderLine, OrderRefund
+from mall.orders.models import (
+    Order,
+    OrderLine,
+    OrderRefund,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+)
 from mall.orders.refunds import RefundRequest, refund_order
+from mall.orders.shipment_queries import order_lines
 from mall.orders.tracking import tracking_token
 from mall.pagination import Page, paginate
 from mall.returns.errors import ReturnError
@@ -38,6 +47,8 @@ from tenants.guard import scoped_get
 MAX_REASON = 1000
 MAX_MESSAGE = 1000
 OPEN = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
+# Something has gone out in a parcel (a digital-only order is fulfilled without one).
+SHIPPED = frozenset({OrderStatus.PARTIALLY_FULFILLED, OrderStatus.FULFILLED, OrderStatus.DELIVERED})
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,9 @@ class Returnable:
 
     line: OrderLine
     units: int
-    until: datetime | None
+    until: datetime | None  # when the line's last parcel's window closes (None: none shipped)
+    # (units, until) of each parcel whose units may go back now, the soonest closing first.
+    windows: tuple[tuple[int, datetime], ...] = ()
 
 
 def get_return(return_id: UUID | str | None) -> ReturnRequest | None:
@@ -54,9 +67,38 @@ def get_return(return_id: UUID | str | None) -> ReturnRequest | None:
     return scoped_get(ReturnRequest, return_id)
 
 
-def window_start(order: Order) -> datetime | None:
-    """When the return window opens: the delivery, else the fulfilment; None before either."""
-    return order.delivered_at or order.fulfilled_at
+def has_shipped(order: Order) -> bool:
+    """Has a parcel of the order gone out (so some of its units may be returnable)?"""
+    return order.needs_shipping and order.status in SHIPPED
+
+
+def window_start(order: Order, shipped_at: datetime) -> datetime:
+    """When the window of a parcel shipped at ``shipped_at`` opens: the order's delivery once
+    the shop marked it delivered (the policy counts "days after delivery"), else the day the
+    parcel left (it cannot arrive earlier)."""
+    if order.delivered_at is not None and order.delivered_at > shipped_at:
+        return order.delivered_at
+    return shipped_at
+
+
+def _parcels(order: Order) -> dict[UUID, list[tuple[datetime, int]]]:
+    """(shipped at, units) of each parcel per order line, oldest first (one query)."""
+    rows = db.session.execute(
+        sa.select(ShipmentLine.order_line_id, Shipment.shipped_at, ShipmentLine.quantity)
+        .join(
+            Shipment,
+            sa.and_(
+                Shipment.tenant_id == ShipmentLine.tenant_id,
+                Shipment.id == ShipmentLine.shipment_id,
+            ),
+        )
+        .where(Shipment.order_id == order.id)
+        .order_by(Shipment.shipped_at, Shipment.id)
+    )
+    found: dict[UUID, list[tuple[datetime, int]]] = {}
+    for line_id, shipped_at, units in rows:
+        found.setdefault(line_id, []).append((shipped_at, units))
+    return found
 
 
 def _requested_units(order: Order) -> dict[UUID, int]:
@@ -76,20 +118,47 @@ def _requested_units(order: Order) -> dict[UUID, int]:
 
 
 def returnable_lines(order: Order, *, now: datetime | None = None) -> list[Returnable]:
-    """Each line of the order with the units that may be returned now (0: none) and until when."""
+    """Each line of the order with the units that may be returned now (0: none) and until when.
+
+    The rule: units that went out in a parcel may go back for the product's window,
+    counted from the day that parcel was shipped, or from the order's delivery once
+    the shop marks it delivered (``window_start``); units not shipped yet may not.
+    At most what was shipped and is left to refund (refunded units count first
+    against units never shipped, as for shipping), less the units of open requests.
+    Which parcel a refunded or requested unit came from is not recorded, so they are
+    taken from the parcels whose windows close last: a unit never goes back after
+    its own parcel's window. Six queries whatever the order's size.
+    """
     now = now or utcnow()
-    start = window_start(order)
-    lines = list(order.lines)
+    lines = order_lines(order)
     windows = windows_of_products(line.product_id for line in lines)
     requested = _requested_units(order)
+    parcels = _parcels(order)
     shown = []
     for line in lines:
-        until = start + timedelta(days=windows[line.product_id]) if start else None
-        units = line.quantity_shipped - line.quantity_refunded - requested.get(line.id, 0)
-        if until is None or now > until:
-            units = 0
-        shown.append(Returnable(line, max(0, units), until))
+        days = timedelta(days=windows[line.product_id])
+        sent = [(window_start(order, at) + days, units) for at, units in parcels.get(line.id, [])]
+        shipped = sum(units for _, units in sent)
+        kept = min(shipped, line.quantity - line.quantity_refunded)
+        gone = shipped - kept + requested.get(line.id, 0)
+        still = _still_open(sent, gone=gone, now=now)
+        until = max((until for until, _ in sent), default=None)
+        shown.append(Returnable(line, sum(units for units, _ in still), until, still))
     return shown
+
+
+def _still_open(
+    sent: list[tuple[datetime, int]], *, gone: int, now: datetime
+) -> tuple[tuple[int, datetime], ...]:
+    """(units, until) per parcel still open, once ``gone`` units are taken from the parcels
+    that close last; the soonest closing first."""
+    left = []
+    for until, units in sorted(sent, reverse=True):
+        taken = min(gone, units)
+        gone -= taken
+        if units > taken and now <= until:
+            left.append((units - taken, until))
+    return tuple(reversed(left))
 
 
 def _made_with(key: str) -> ReturnRequest | None:
@@ -120,6 +189,7 @@ def request_return(
         .where(Order.tenant_id == order.tenant_id, Order.id == order.id)
         .with_for_update()
     )
+    db.session.refresh(order)  # a delivery or refund committed while this one waited
     allowed = {item.line.id: item for item in returnable_lines(order)}
     chosen: dict[UUID, int] = {}
     for line_id, units in quantities.items():
@@ -291,6 +361,14 @@ def returns_of_order(order: Order) -> list[ReturnRequest]:
 def tracking_page_link(order: Order) -> tuple[str, str] | None:
     """The tracking page's "return items" link (label, URL), once something has shipped
     (``mall.orders.tracking.add_page_link``; in the order's shop context)."""
-    if window_start(order) is None:
+    if not has_shipped(order):
         return None
     return "Return items of this order", url_for("returns.new_return", token=tracking_token(order))
+
+
+def account_order_link(order: Order, token: str) -> tuple[str, str] | None:
+    """The "Return items" button of an order on the customer's ``/account/orders`` (no query;
+    ``mall.accounts.order_history.add_order_link``): the form, which leads back there."""
+    if not has_shipped(order):
+        return None
+    return "Return items", url_for("returns.new_return", token=token, **{"from": "account"})

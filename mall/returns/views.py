@@ -3,6 +3,8 @@
 The order's tracking token is the proof that the order is the customer's
 (``mall.orders.tracking_views``): a tampered or replaced one, or another shop's
 order on a shop's host, answers 404. Pages are ``no-store`` and ``noindex``.
+The form leads back to the tracking page, or to ``/account/orders`` when opened
+from there (``?from=account``: a flag, never a URL, so it cannot redirect elsewhere).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tenants.models import Tenant
 bp = Blueprint("returns", __name__, template_folder="templates")
 
 RETURN_LIMIT = "10 per minute;60 per hour"  # per IP, on posts only
+FROM_ACCOUNT = "account"
 
 
 @bp.route("/orders/<token>/returns/new", methods=["GET", "POST"])
@@ -29,7 +32,9 @@ RETURN_LIMIT = "10 per minute;60 per hour"  # per IP, on posts only
 def new_return(token: str) -> ResponseReturnValue:
     """Choose units of the shipped items and give a reason; the shop is asked once per form."""
     order = tracked_or_404(token)
-    back = redirect(url_for("returns.new_return", token=token), 303)
+    came_from = {"from": FROM_ACCOUNT} if request.args.get("from") == FROM_ACCOUNT else {}
+    way_back = url_for("account_orders.orders") if came_from else None
+    back = redirect(url_for("returns.new_return", token=token, **came_from), 303)
     with tenant_context(order.tenant_id):
         status = 200
         items = services.returnable_lines(order)
@@ -60,7 +65,7 @@ def new_return(token: str) -> ResponseReturnValue:
                     flash("Your return request is sent. The shop will answer by email.", "success")
                 else:
                     flash("This return request was already sent.", "info")
-                return redirect(url_for("tracking.order", token=token), 303)
+                return redirect(way_back or url_for("tracking.order", token=token), 303)
         else:
             form = forms.ReturnForm.fresh()
         html = render_template(
@@ -72,6 +77,8 @@ def new_return(token: str) -> ResponseReturnValue:
             policy=get_policy(),
             requests=services.returns_of_order(order),
             token=token,
+            came_from=came_from,
+            way_back=way_back,
             money=lambda minor: format_money(minor, code=order.currency),
         )
     return private((html, status))

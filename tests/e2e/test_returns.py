@@ -1,6 +1,7 @@
 """A shop's owner sets a return policy; a customer asks to return a shipped item from the
 order's tracking page, without an account; the owner approves, receives the goods and refunds
-them (restocking), and the customer is emailed at each step."""
+them (restocking), and the customer is emailed at each step. A signed-in customer asks from
+their order list for the shipped part of a partly shipped order."""
 
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ from tests.e2e.journeys import make_person, sign_in
 from tests.support.mail import sent_to
 
 
-def shipped_order_link(live_app, slug: str, email: str) -> tuple[str, str]:
-    """A paid, fully shipped order of the shop ``slug``: (its number, its tracking page path)."""
+def shipped_order_link(
+    live_app, slug: str, email: str, *, quantity: int = 2, shipped: int = 2, account: bool = False
+) -> tuple[str, str]:
+    """A paid order of the shop ``slug`` with ``shipped`` of its ``quantity`` units sent, placed
+    by the account of ``email`` when ``account``: (its number, its tracking page path)."""
     import sqlalchemy as sa
 
+    from mall.accounts.services import find_user_by_email
+    from mall.checkout.models import Checkout, CheckoutStatus
+    from mall.db import utcnow
     from mall.extensions import db
     from mall.orders.fulfilment import create_shipment
     from mall.orders.services import mark_order_paid
@@ -27,12 +34,18 @@ def shipped_order_link(live_app, slug: str, email: str) -> tuple[str, str]:
     with live_app.app_context():
         shop = db.session.scalars(sa.select(Tenant).where(Tenant.slug == slug)).one()
         with tenant_context(shop):
-            order = place_order(shop, email=email, quantity=2)
+            order = place_order(shop, email=email, quantity=quantity)
+            if account:
+                user = find_user_by_email(email)
+                checkout = db.session.get(Checkout, order.checkout_id)
+                checkout.user_id = order.user_id = user.id
+                checkout.status, checkout.submitted_at = CheckoutStatus.PAID, utcnow()
+                checkout.total = order.total
             assert mark_order_paid(order)
             line = order.lines[0]
             create_shipment(
                 order,
-                quantities={line.id: 2},
+                quantities={line.id: shipped},
                 carrier="ups",
                 request_key=uuid4().hex,
                 actor_id=None,
@@ -80,3 +93,29 @@ def test_a_customer_returns_an_item_and_the_shop_refunds_it(page, live_app):
     subjects = [message["Subject"] for message in sent_to(live_app, buyer)]
     assert any("accepted your return" in subject for subject in subjects)
     assert any("refunded it" in subject for subject in subjects)
+
+
+def test_a_signed_in_customer_returns_the_shipped_part_from_their_orders(page, live_app):
+    suffix = uuid4().hex[:8]
+    slug, shop_name = f"acc-ret-{suffix}", f"Jugs {suffix}"
+    owner, buyer = f"owner-{suffix}@example.com", f"buyer-{suffix}@example.com"
+    make_person(live_app, owner, name="Rita Owner", owns=(slug, shop_name))
+    make_person(live_app, buyer, name="Bea Buyer")
+    number, _ = shipped_order_link(live_app, slug, buyer, quantity=3, shipped=2, account=True)
+
+    sign_in(page, buyer)
+    page.goto("/account/orders")
+    page.get_by_role("link", name=f"Return items of order {number}").click()
+    expect(page.get_by_role("heading", name=f"Return items of order {number}")).to_be_visible()
+    page.get_by_label("up to 2").fill("2")
+    page.get_by_label("Why are you returning these items?").fill("Wrong colour.")
+    page.get_by_role("button", name="Ask for the return").click()
+    expect(page.get_by_role("heading", name="Your orders")).to_be_visible()
+    expect(page.get_by_text("Your return request is sent.")).to_be_visible()
+
+    page.get_by_role("link", name=f"Return items of order {number}").click()
+    expect(page.get_by_role("heading", name="Your requests")).to_be_visible()
+    expect(page.get_by_text("Requested: to decide")).to_be_visible()
+    expect(page.get_by_text("Nothing in this order can be returned now")).to_be_visible()
+    page.get_by_role("link", name="Back to your orders").click()
+    expect(page.get_by_role("heading", name="Your orders")).to_be_visible()

@@ -18,8 +18,8 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.orders.fulfilment import create_shipment
 from mall.orders.models import Order, OrderRefund
-from mall.orders.refunds import RefundRequest, plan_refund
-from mall.orders.services import mark_order_paid
+from mall.orders.refunds import RefundRequest, plan_refund, refund_order
+from mall.orders.services import mark_delivered, mark_order_paid
 from mall.orders.tracking import tracking_link
 from mall.returns import services
 from mall.returns.errors import ReturnError
@@ -37,20 +37,28 @@ def no_csrf(app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
 
 
+def ship(order, units: int, *, days_ago: int = 0) -> None:
+    """Send a parcel of ``units`` of the order's first line, ``days_ago`` days ago."""
+    create_shipment(
+        order,
+        quantities={order.lines[0].id: units},
+        carrier="ups",
+        shipped_at=utcnow() - timedelta(days=days_ago),
+        request_key=uuid4().hex,
+        actor_id=None,
+    )
+
+
 def shipped_order(shop, *, quantity: int = 3, shipped: int = 2, days_ago: int = 1):
-    """A paid order of ``shop`` with ``shipped`` of ``quantity`` units sent (committed)."""
+    """A paid order of ``shop`` with ``shipped`` of ``quantity`` units sent ``days_ago`` days
+    ago in one parcel, if any (committed)."""
     with tenant_context(shop):
         order = place_order(shop, quantity=quantity)
+        order.placed_at = utcnow() - timedelta(days=days_ago + 1)
         assert mark_order_paid(order, note="Paid.")
         line = order.lines[0]
-        create_shipment(
-            order,
-            quantities={line.id: shipped},
-            carrier="ups",
-            request_key=uuid4().hex,
-            actor_id=None,
-        )
-        order.fulfilled_at = utcnow() - timedelta(days=days_ago)
+        if shipped:
+            ship(order, shipped, days_ago=days_ago)
         made = SimpleNamespace(
             id=order.id, line_id=line.id, variant_id=line.variant_id, product_id=line.product_id
         )
@@ -139,6 +147,99 @@ def test_quantities_never_pass_shipped_less_refunded_less_requested(app_ctx, sho
         assert services.refuse(services.get_return(first), message="Worn.", actor_id=None)
         db.session.commit()
     ask(shop_a, made, 1)
+
+
+def test_a_partly_shipped_order_returns_the_shipped_units_only(app_ctx, client, shop_a):
+    made = shipped_order(shop_a, quantity=3, shipped=1)
+    with tenant_context(shop_a):
+        order = load(shop_a, made.id)
+        assert order.status == "partially_fulfilled" and order.fulfilled_at is None
+        (item,) = services.returnable_lines(order)
+        assert item.units == 1
+    assert "Return items of this order" in client.get(made.path).get_data(as_text=True)
+    assert ": up to 1, until" in client.get(f"{made.path}/returns/new").get_data(as_text=True)
+    with pytest.raises(ReturnError, match="at most 1"):
+        ask(shop_a, made, 2)
+    db.session.rollback()
+    ask(shop_a, made, 1)
+    with tenant_context(shop_a):
+        ship(load(shop_a, made.id), 2)
+        db.session.commit()
+        (item,) = services.returnable_lines(load(shop_a, made.id))
+        assert item.units == 2
+
+
+def test_nothing_shipped_nothing_returnable_and_no_link(app_ctx, client, shop_a):
+    made = shipped_order(shop_a, quantity=2, shipped=0)
+    with tenant_context(shop_a):
+        (item,) = services.returnable_lines(load(shop_a, made.id))
+        assert (item.units, item.until) == (0, None)
+    assert "Return items" not in client.get(made.path).get_data(as_text=True)
+    form = client.get(f"{made.path}/returns/new").get_data(as_text=True)
+    assert "Nothing in this order can be returned now" in form
+    assert "Ask for the return" not in form
+    with pytest.raises(ReturnError, match="cannot be returned now"):
+        ask(shop_a, made, 1)
+
+
+def test_the_window_of_an_early_parcel_closes_before_a_later_one(app_ctx, client, shop_a):
+    made = shipped_order(shop_a, quantity=3, shipped=1, days_ago=20)
+    with tenant_context(shop_a):
+        save_policy(14, payer=ReturnPayer.CUSTOMER, text="", overrides={})
+        ship(load(shop_a, made.id), 1, days_ago=2)
+        db.session.commit()
+        order = load(shop_a, made.id)
+        (item,) = services.returnable_lines(order)
+        assert item.units == 1  # the early parcel's window closed six days ago
+        assert item.until.date() == (utcnow() + timedelta(days=12)).date()
+        (then,) = services.returnable_lines(order, now=utcnow() - timedelta(days=7))
+        assert then.units == 2 and [units for units, _ in then.windows] == [1, 1]
+    form = client.get(f"{made.path}/returns/new").get_data(as_text=True)
+    assert ": up to 1, until" in form
+    with pytest.raises(ReturnError, match="at most 1"):
+        ask(shop_a, made, 2)
+
+
+def test_a_requested_unit_counts_against_the_parcel_that_closes_last(app_ctx, client, shop_a):
+    made = shipped_order(shop_a, quantity=2, shipped=1, days_ago=10)
+    with tenant_context(shop_a):
+        save_policy(14, payer=ReturnPayer.CUSTOMER, text="", overrides={})
+        ship(load(shop_a, made.id), 1, days_ago=2)
+        db.session.commit()
+    soon, late = (f"{utcnow() + timedelta(days=d):%Y-%m-%d}" for d in (4, 12))
+    form = client.get(f"{made.path}/returns/new").get_data(as_text=True)
+    assert f": up to 2 (1 until {soon}, 1 until {late})" in form
+    ask(shop_a, made, 1)
+    with tenant_context(shop_a):
+        order = load(shop_a, made.id)
+        (item,) = services.returnable_lines(order)
+        assert item.units == 1
+        # Once the early parcel's window closes, the unit kept may be that parcel's: none.
+        (later,) = services.returnable_lines(order, now=utcnow() + timedelta(days=5))
+        assert later.units == 0
+
+
+def test_delivery_restarts_the_window_and_refunds_count_against_unshipped_units(app_ctx, shop_a):
+    made = shipped_order(shop_a, quantity=3, shipped=0, days_ago=40)
+    with tenant_context(shop_a):
+        order = load(shop_a, made.id)
+        refund_order(
+            order,
+            RefundRequest(quantities={made.line_id: 1}, manual=True),
+            actor_id=None,
+            key=uuid4().hex,
+        )
+        ship(order, 1, days_ago=40)
+        ship(order, 1, days_ago=35)
+        db.session.commit()
+        order = load(shop_a, made.id)
+        assert order.status == "fulfilled"
+        (item,) = services.returnable_lines(order)
+        assert item.units == 0  # both windows (30 days from each parcel) closed
+        assert mark_delivered(order, actor_id=None)
+        db.session.commit()
+        (item,) = services.returnable_lines(load(shop_a, made.id))
+        assert item.units == 2 and item.until.date() == (utcnow() + timedelta(days=30)).date()
 
 
 def test_one_request_per_form_and_the_reason_is_sealed(app_ctx, shop_a):
