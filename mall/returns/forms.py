@@ -60,7 +60,7 @@ class PolicyForm(FlaskForm):
     """The shop's policy (category windows are ``days-<category id>``, blank: the shop's)."""
 
     window_days = IntegerField(
-        "Return window (days after delivery)",
+        "Return window (days from shipping; from delivery once an order is marked delivered)",
         validators=[
             InputRequired(message="Enter a number of days."),
             NumberRange(0, MAX_WINDOW_DAYS, message=f"Enter 0 to {MAX_WINDOW_DAYS} days."),

@@ -74,8 +74,7 @@ def has_shipped(order: Order) -> bool:
 
 def window_start(order: Order, shipped_at: datetime) -> datetime:
     """When the window of a parcel shipped at ``shipped_at`` opens: the order's delivery once
-    the shop marked it delivered (the policy counts "days after delivery"), else the day the
-    parcel left (it cannot arrive earlier)."""
+    the shop marked it delivered, else the day the parcel left (it cannot arrive earlier)."""
     if order.delivered_at is not None and order.delivered_at > shipped_at:
         return order.delivered_at
     return shipped_at

@@ -114,7 +114,7 @@ def test_the_product_page_shows_the_policy_with_the_category_window(app_ctx, cli
         slug = product.slug
         db.session.commit()
     html = client.get(f"/shop/{shop_a.slug}/products/{slug}").get_data(as_text=True)
-    assert "within 60 days of delivery" in html and "Unused, in the box." in html
+    assert "within 60 days of shipping" in html and "Unused, in the box." in html
 
 
 def test_only_shipped_units_within_the_window_can_be_returned(app_ctx, shop_a):
