@@ -10,7 +10,7 @@ to run at the same time as another:
   SQLite writes one at a time), so two parcels of one order take turns and the
   second sees what the first shipped, and which one completes the order;
 - each line's units go out through a conditional UPDATE
-  (``quantity_shipped + n <= quantity - quantity_refunded``), so no path
+  (``quantity_shipped + n <= quantity - (quantity_refunded - quantity_returned)``), so no path
   (a concurrent shipment, a refund of the same units) ever ships more than is left.
 
 The order then moves (``mall.orders.status.move``) to partially fulfilled, or to
@@ -247,7 +247,8 @@ def _take_units(line: OrderLine, units: int) -> None:
         .where(
             OrderLine.tenant_id == line.tenant_id,
             OrderLine.id == line.id,
-            OrderLine.quantity_shipped + units <= OrderLine.quantity - OrderLine.quantity_refunded,
+            OrderLine.quantity_shipped + units
+            <= OrderLine.quantity - (OrderLine.quantity_refunded - OrderLine.quantity_returned),
         )
         .values(quantity_shipped=OrderLine.quantity_shipped + units)
         .execution_options(synchronize_session=False)

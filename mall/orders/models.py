@@ -161,12 +161,20 @@ class OrderLine(TenantScoped, db.Model):
     total: Mapped[int] = mapped_column(AMOUNT)
     quantity_shipped: Mapped[int] = mapped_column(default=0)
     quantity_refunded: Mapped[int] = mapped_column(default=0)
+    # Of the refunded units, those that had shipped and came back (a return): they do not
+    # stand for units never shipped, so what is left to ship stays.
+    quantity_returned: Mapped[int] = mapped_column(default=0, server_default="0")
     amount_refunded: Mapped[int] = mapped_column(AMOUNT, default=0)  # of ``total``
 
     order: Mapped[Order] = relationship(back_populates="lines", overlaps="shop")
 
     __table_args__ = (
         tenant_fk(["order_id"], "orders", ondelete="CASCADE"),
+        sa.CheckConstraint(
+            "quantity_returned >= 0 AND quantity_returned <= quantity_refunded"
+            " AND quantity_returned <= quantity_shipped",
+            name="returned_within_refunded_and_shipped",
+        ),
         sa.Index("ix_order_lines_tenant_id_order_id", "tenant_id", "order_id"),
     )
 

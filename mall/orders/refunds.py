@@ -63,6 +63,9 @@ class RefundRequest:
     restock: bool = False
     manual: bool = False
     reason: str = ""
+    # The units came back from the customer (a return): shipped units, so the order's units
+    # left to ship stay as they were.
+    returned: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,9 @@ def _chosen_amounts(order: Order, request: RefundRequest) -> list[tuple[OrderLin
             raise OrderError(
                 f"“{line.title}”: at most {units_left(line)} of {line.quantity} can be refunded."
             )
+        came_back = line.quantity_shipped - line.quantity_returned
+        if request.returned and units > came_back:
+            raise OrderError(f"“{line.title}”: only {came_back} shipped can come back.")
         if units:
             chosen.append((line, units, _suggested(line, units)))
     return chosen
@@ -230,7 +236,7 @@ def refund_order(
     if existing is not None:
         return existing, False
     plan = plan_refund(order, request)
-    _claim(order, plan)
+    _claim(order, plan, returned=request.returned)
     manual = request.manual or order.payment_method in MANUAL_METHODS
     if source is RefundSource.ADMIN or source is RefundSource.CANCEL:
         payment_refund_id = None if manual else _through_provider(order, plan, request, key)
@@ -258,8 +264,9 @@ def refund_order(
     return refund, True
 
 
-def _claim(order: Order, plan: RefundPlan) -> None:
-    """Add the plan to the order's and lines' refunded totals, never beyond what was paid."""
+def _claim(order: Order, plan: RefundPlan, *, returned: bool = False) -> None:
+    """Add the plan to the order's and lines' refunded totals, never beyond what was paid
+    (``returned``: and to the units that came back, never beyond what shipped)."""
     changed = db.session.execute(
         sa.update(Order)
         .where(
@@ -273,6 +280,7 @@ def _claim(order: Order, plan: RefundPlan) -> None:
     if changed != 1:
         raise OrderError(f"Order {order.number} was refunded meanwhile: reload and check.")
     for part in plan.parts:
+        back = part.quantity if returned else 0
         changed = db.session.execute(
             sa.update(OrderLine)
             .where(
@@ -280,9 +288,11 @@ def _claim(order: Order, plan: RefundPlan) -> None:
                 OrderLine.id == part.line.id,
                 OrderLine.quantity_refunded + part.quantity <= OrderLine.quantity,
                 OrderLine.amount_refunded + part.amount <= OrderLine.total,
+                OrderLine.quantity_returned + back <= OrderLine.quantity_shipped,
             )
             .values(
                 quantity_refunded=OrderLine.quantity_refunded + part.quantity,
+                quantity_returned=OrderLine.quantity_returned + back,
                 amount_refunded=OrderLine.amount_refunded + part.amount,
             )
             .execution_options(synchronize_session=False)

@@ -42,10 +42,12 @@ def get_shipment(shipment_id: UUID | str | None) -> Shipment | None:
 
 
 def left_to_ship(line: OrderLine) -> int:
-    """Units of ``line`` not shipped nor refunded (0 for a line that does not ship)."""
+    """Units of ``line`` not shipped nor refunded instead of shipping (0 for a line that does
+    not ship). A refund of returned units (``quantity_returned``) leaves it as it was."""
     if not line.requires_shipping:
         return 0
-    return max(line.quantity - line.quantity_shipped - line.quantity_refunded, 0)
+    unshipped_refunds = line.quantity_refunded - line.quantity_returned
+    return max(line.quantity - line.quantity_shipped - unshipped_refunds, 0)
 
 
 def shippable_lines(order: Order, lines: Iterable[OrderLine] | None = None) -> list[ShippableLine]:

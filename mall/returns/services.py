@@ -122,8 +122,9 @@ def returnable_lines(order: Order, *, now: datetime | None = None) -> list[Retur
     The rule: units that went out in a parcel may go back for the product's window,
     counted from the day that parcel was shipped, or from the order's delivery once
     the shop marks it delivered (``window_start``); units not shipped yet may not.
-    At most what was shipped and is left to refund (refunded units count first
-    against units never shipped, as for shipping), less the units of open requests.
+    At most what was shipped and has not come back, and is left to refund (other
+    refunded units count first against units never shipped, as for shipping), less the
+    units of open requests.
     Which parcel a refunded or requested unit came from is not recorded, so they are
     taken from the parcels whose windows close last: a unit never goes back after
     its own parcel's window. Six queries whatever the order's size.
@@ -138,7 +139,7 @@ def returnable_lines(order: Order, *, now: datetime | None = None) -> list[Retur
         days = timedelta(days=windows[line.product_id])
         sent = [(window_start(order, at) + days, units) for at, units in parcels.get(line.id, [])]
         shipped = sum(units for _, units in sent)
-        kept = min(shipped, line.quantity - line.quantity_refunded)
+        kept = min(shipped - line.quantity_returned, line.quantity - line.quantity_refunded)
         gone = shipped - kept + requested.get(line.id, 0)
         still = _still_open(sent, gone=gone, now=now)
         until = max((until for until, _ in sent), default=None)
@@ -307,6 +308,7 @@ def receive_and_refund(
         quantities={line.order_line_id: line.quantity for line in request.lines},
         restock=restock,
         reason="Return received",
+        returned=True,  # shipped units came back: what is left to ship stays
     )
     try:
         refund, _ = refund_order(order, wanted, actor_id=actor_id, key=f"return:{request.id}")

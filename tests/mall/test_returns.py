@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from mall.catalog.models import Category, Product, Variant
 from mall.db import utcnow
 from mall.extensions import db
+from mall.orders.errors import OrderError
 from mall.orders.fulfilment import create_shipment
-from mall.orders.models import Order, OrderRefund
+from mall.orders.models import Order, OrderRefund, OrderStatus
 from mall.orders.refunds import RefundRequest, plan_refund, refund_order
 from mall.orders.services import mark_delivered, mark_order_paid
+from mall.orders.shipment_queries import left_to_ship
 from mall.orders.tracking import tracking_link
 from mall.returns import services
 from mall.returns.errors import ReturnError
@@ -284,6 +286,44 @@ def test_the_refund_is_the_orders_and_restocking_moves_stock(app_ctx, shop_a):
         db.session.expire_all()
         assert scoped_get(Variant, made.variant_id).stock_quantity == before + 2
         assert load(shop_a, made.id).refunded_amount == expected
+
+
+def test_a_returned_unit_leaves_the_unshipped_units_to_ship(app_ctx, shop_a):
+    # 3 ordered, 2 shipped; 1 comes back and is refunded: the third still ships, and the unit
+    # that came back cannot be asked for again.
+    made = shipped_order(shop_a, quantity=3, shipped=2)
+    request, _ = ask(shop_a, made, 1)
+    with tenant_context(shop_a):
+        found = services.get_return(request)
+        services.approve(found, actor_id=None)
+        services.receive_and_refund(found, restock=False, actor_id=None)
+        db.session.commit()
+        order = load(shop_a, made.id)
+        line = order.lines[0]
+        assert (line.quantity_refunded, line.quantity_returned) == (1, 1)
+        assert left_to_ship(line) == 1
+        assert order.status is OrderStatus.PARTIALLY_FULFILLED
+        assert [item.units for item in services.returnable_lines(order)] == [1]
+        ship(order, 1)
+        db.session.commit()
+        order = load(shop_a, made.id)
+        assert order.status is OrderStatus.FULFILLED
+        assert [item.units for item in services.returnable_lines(order)] == [2]
+
+
+def test_a_refund_of_units_that_did_not_come_back_counts_against_unshipped_ones(app_ctx, shop_a):
+    made = shipped_order(shop_a, quantity=3, shipped=2)
+    with tenant_context(shop_a):
+        order = load(shop_a, made.id)
+        with pytest.raises(OrderError, match="only 2 shipped can come back"):
+            plan_refund(order, RefundRequest(quantities={made.line_id: 3}, returned=True))
+        refund_order(
+            order, RefundRequest(quantities={made.line_id: 1}), actor_id=None, key="not-shipping"
+        )
+        db.session.commit()
+        order = load(shop_a, made.id)
+        assert left_to_ship(order.lines[0]) == 0
+        assert order.status is OrderStatus.FULFILLED
 
 
 def test_the_customer_asks_from_the_tracking_page_once(app_ctx, client, shop_a, no_csrf):
