@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from mall.coupons import editing, forms
-from mall.coupons.form_flow import coupon_form_round_trip
+from mall.coupons.form_flow import coupon_active_switch, coupon_form_round_trip
 from mall.coupons.models import ShopCoupon
 from mall.db import utcnow
 from mall.errors import get_or_404
-from mall.extensions import db
 from mall.money import format_money
 from mall.pagination import page_number
 from mall.shops.permissions import can, requires
@@ -89,18 +88,8 @@ def _coupon_form(coupon: ShopCoupon | None) -> ResponseReturnValue:
 @requires("shop.settings")
 def coupon_active(coupon_id: UUID) -> ResponseReturnValue:
     """Stop a coupon being used, or allow it again (repeating changes nothing)."""
-    coupon = get_or_404(editing.get_shop_coupon, coupon_id)
-    form = forms.ActiveForm()
-    if not form.validate():
-        flash("That change was not understood; please use the buttons.", "error")
-        return redirect(url_for("coupons_admin.coupons"), 303)
-    active = form.active.data == "1"
-    code = coupon.code
-    changed = editing.set_coupon_active(coupon, active=active)
-    db.session.commit()
-    state = "usable again" if active else "deactivated"
-    if changed:
-        flash(f"Coupon {code} is {state}.", "success")
-    else:
-        flash(f"Coupon {code} already was {state}.", "info")
-    return redirect(url_for("coupons_admin.coupons"), 303)
+    return coupon_active_switch(
+        get_or_404(editing.get_shop_coupon, coupon_id),
+        noun="Coupon",
+        back_to=url_for("coupons_admin.coupons"),
+    )

@@ -10,17 +10,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from mall.accounts.auth import operator_required
 from mall.coupons import editing, forms
-from mall.coupons.form_flow import coupon_form_round_trip
+from mall.coupons.form_flow import coupon_active_switch, coupon_form_round_trip
 from mall.coupons.models import MallCoupon
 from mall.db import utcnow
 from mall.errors import get_or_404
-from mall.extensions import db
 from mall.money import format_money
 from mall.pagination import page_number
 
@@ -77,18 +76,8 @@ def _coupon_form(coupon: MallCoupon | None) -> ResponseReturnValue:
 @operator_required
 def coupon_active(mall_coupon_id: UUID) -> ResponseReturnValue:
     """Stop a mall coupon being used, or allow it again (repeating changes nothing)."""
-    coupon = get_or_404(editing.get_mall_coupon, mall_coupon_id)
-    form = forms.ActiveForm()
-    if not form.validate():
-        flash("That change was not understood; please use the buttons.", "error")
-        return redirect(url_for("coupons_console.coupons"), 303)
-    active = form.active.data == "1"
-    code = coupon.code
-    changed = editing.set_coupon_active(coupon, active=active)
-    db.session.commit()
-    state = "usable again" if active else "deactivated"
-    if changed:
-        flash(f"Mall coupon {code} is {state}.", "success")
-    else:
-        flash(f"Mall coupon {code} already was {state}.", "info")
-    return redirect(url_for("coupons_console.coupons"), 303)
+    return coupon_active_switch(
+        get_or_404(editing.get_mall_coupon, mall_coupon_id),
+        noun="Mall coupon",
+        back_to=url_for("coupons_console.coupons"),
+    )

@@ -1,4 +1,4 @@
-"""The coupon form's round trip, the same for a shop's coupons and the mall's.
+"""The coupon form's round trip and its on/off switch, the same for a shop's coupons and the mall's.
 
 Show the form (filled from the coupon being edited), or validate it, call the
 create or update service, commit and say what happened; refused input (a bad
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request
+from flask import flash, redirect
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
 
-from mall.coupons.editing import CouponInput
+from mall.coupons.editing import CouponInput, set_coupon_active
 from mall.coupons.errors import InvalidCoupon
-from mall.coupons.forms import CouponForm
+from mall.coupons.forms import ActiveForm, CouponForm
 from mall.coupons.services import normalise_code
 from mall.extensions import db
+from mall.form_flow import form_round_trip
 
 
 def coupon_form_round_trip(
@@ -33,31 +33,33 @@ def coupon_form_round_trip(
     back_to: str,
 ) -> ResponseReturnValue:
     """GET: the form; POST: save through ``create``/``update``, flash, 303 to ``back_to``."""
+    return form_round_trip(
+        form,
+        coupon,
+        template=template,
+        shown_as="coupon",
+        create=create,
+        update=update,
+        refusal=InvalidCoupon,
+        taken=(form.code, "Another coupon already has this code."),
+        named=lambda data: f"{noun} {normalise_code(data.code)}",
+        back_to=back_to,
+    )
 
-    def page(status: int = 200) -> ResponseReturnValue:
-        return render_template(template, form=form, coupon=coupon), status
 
-    if request.method == "GET":
-        if coupon is not None:
-            form.fill(coupon)
-        return page()
-    data = form.to_input()
-    if data is None:
-        return page(400)
-    try:
-        if coupon is None:
-            create(data)
-            done = "added"
-        else:
-            done = "saved" if update(coupon, data) else "unchanged"
-        db.session.commit()
-    except InvalidCoupon as error:
-        db.session.rollback()
-        form.file_errors(error.errors)
-        return page(400)
-    except IntegrityError:  # lost a race for the code: nothing is saved
-        db.session.rollback()
-        form.code.errors = ["Another coupon already has this code."]
-        return page(400)
-    flash(f"{noun} {normalise_code(data.code)} is {done}.", "success")
+def coupon_active_switch(coupon: Any, *, noun: str, back_to: str) -> ResponseReturnValue:
+    """Stop ``coupon`` being used or allow it again, as the posted form says; 303 to ``back_to``."""
+    form = ActiveForm()
+    if not form.validate():
+        flash("That change was not understood; please use the buttons.", "error")
+        return redirect(back_to, 303)
+    active = form.active.data == "1"
+    code = coupon.code
+    changed = set_coupon_active(coupon, active=active)
+    db.session.commit()
+    state = "usable again" if active else "deactivated"
+    if changed:
+        flash(f"{noun} {code} is {state}.", "success")
+    else:
+        flash(f"{noun} {code} already was {state}.", "info")
     return redirect(back_to, 303)

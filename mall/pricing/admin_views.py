@@ -12,11 +12,11 @@ from uuid import UUID
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
 
 from mall.countries import country_name
 from mall.errors import get_or_404
 from mall.extensions import db
+from mall.form_flow import form_round_trip
 from mall.money import format_money
 from mall.pagination import page_number
 from mall.pricing import forms, services
@@ -79,36 +79,18 @@ def edit_method(method_id: UUID) -> ResponseReturnValue:
 
 def _method_form(method: ShippingMethod | None) -> ResponseReturnValue:
     form = forms.MethodForm()
-    if request.method == "GET":
-        if method is not None:
-            form.fill(method)
-        return _method_page(form, method)
-    data = form.to_input()
-    if data is None:
-        return _method_page(form, method, 400)
-    try:
-        if method is None:
-            services.create_method(data)
-            done = "added"
-        else:
-            done = "saved" if services.update_method(method, data) else "unchanged"
-        db.session.commit()
-    except services.InvalidInput as error:
-        db.session.rollback()
-        form.file_errors(error.errors)
-        return _method_page(form, method, 400)
-    except IntegrityError:  # lost a race for the name: nothing is saved
-        db.session.rollback()
-        form.name.errors = ["Another change used this name; please try again."]
-        return _method_page(form, method, 400)
-    flash(f"“{data.name.strip()}” is {done}.", "success")
-    return _back("pricing_admin.shipping")
-
-
-def _method_page(
-    form: forms.MethodForm, method: ShippingMethod | None, status: int = 200
-) -> ResponseReturnValue:
-    return render_template("pricing/method_form.html", form=form, method=method), status
+    return form_round_trip(
+        form,
+        method,
+        template="pricing/method_form.html",
+        shown_as="method",
+        create=services.create_method,
+        update=services.update_method,
+        refusal=services.InvalidInput,
+        taken=(form.name, "Another change used this name; please try again."),
+        named=lambda data: f"“{data.name.strip()}”",
+        back_to=url_for("pricing_admin.shipping"),
+    )
 
 
 @bp.post("/admin/shipping/<uuid:method_id>/active")
@@ -194,36 +176,18 @@ def edit_rate(rate_id: UUID) -> ResponseReturnValue:
 
 def _rate_form(rate: TaxRate | None) -> ResponseReturnValue:
     form = forms.RateForm()
-    if request.method == "GET":
-        if rate is not None:
-            form.fill(rate)
-        return _rate_page(form, rate)
-    data = form.to_input()
-    if data is None:
-        return _rate_page(form, rate, 400)
-    try:
-        if rate is None:
-            services.add_rate(data)
-            done = "added"
-        else:
-            done = "saved" if services.update_rate(rate, data) else "unchanged"
-        db.session.commit()
-    except services.InvalidInput as error:
-        db.session.rollback()
-        form.file_errors(error.errors)
-        return _rate_page(form, rate, 400)
-    except IntegrityError:  # lost a race for the same class and country
-        db.session.rollback()
-        form.country.errors = ["Another change added this rate; please check the list."]
-        return _rate_page(form, rate, 400)
-    flash(f"The rate for {country_name(data.country.upper())} is {done}.", "success")
-    return _back("pricing_admin.tax")
-
-
-def _rate_page(
-    form: forms.RateForm, rate: TaxRate | None, status: int = 200
-) -> ResponseReturnValue:
-    return render_template("pricing/rate_form.html", form=form, rate=rate), status
+    return form_round_trip(
+        form,
+        rate,
+        template="pricing/rate_form.html",
+        shown_as="rate",
+        create=services.add_rate,
+        update=services.update_rate,
+        refusal=services.InvalidInput,
+        taken=(form.country, "Another change added this rate; please check the list."),
+        named=lambda data: f"The rate for {country_name(data.country.upper())}",
+        back_to=url_for("pricing_admin.tax"),
+    )
 
 
 @bp.post("/admin/tax/<uuid:rate_id>/delete")
