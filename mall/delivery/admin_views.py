@@ -13,6 +13,7 @@ Each action: validate, one service, commit (or roll back), flash, 303.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from mall.delivery import forms, key_imports, keys, queries, services, staff
 from mall.delivery.errors import DeliveryError
 from mall.errors import get_or_404
 from mall.extensions import db
-from mall.orders.models import Order
+from mall.orders.models import Order, OrderLine
 from mall.pagination import page_number
 from mall.shops.permissions import can, requires
 from tenants.keys import reveal
@@ -210,17 +211,13 @@ def set_threshold(variant_id: UUID) -> ResponseReturnValue:
     form = forms.ThresholdForm()
     if not form.validate():
         return _pool_page(variant, 422, threshold_form=form)
-    try:
-        key_imports.set_low_threshold(
+    return _act(
+        url_for("delivery_admin.pool", variant_id=variant_id),
+        lambda: key_imports.set_low_threshold(
             key_imports.ensure_pool(variant), threshold=form.threshold.data
-        )
-        db.session.commit()
-    except DeliveryError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-    else:
-        flash("Low-pool warning saved.", "success")
-    return redirect(url_for("delivery_admin.pool", variant_id=variant_id), 303)
+        ),
+        done="Low-pool warning saved.",
+    )
 
 
 @bp.post("/products/<uuid:product_id>/policy")
@@ -240,16 +237,31 @@ def set_policy(product_id: UUID) -> ResponseReturnValue:
             return _pool_page(variant, 422, policy_form=form)
         flash("Enter whole numbers, or leave the fields blank.", "error")
         return redirect(back, 303)
-    try:
-        services.set_policy(
+    return _act(
+        back,
+        lambda: services.set_policy(
             product, expiry_days=form.expiry_days.data, download_limit=form.download_limit.data
-        )
+        ),
+        done=f"Delivery policy of “{product.title}” saved. Sales from now on use it.",
+    )
+
+
+def _act(
+    back: str, run: Callable[[], object], *, done: str, unchanged: str | None = None
+) -> ResponseReturnValue:
+    """Run one service and commit, then flash ``done`` (or ``unchanged``, if given, when it
+    changed nothing); a refusal is rolled back and flashed. 303 to ``back`` either way."""
+    try:
+        changed = run()
         db.session.commit()
     except DeliveryError as refused:
         db.session.rollback()
         flash(str(refused), "error")
     else:
-        flash(f"Delivery policy of “{product.title}” saved. Sales from now on use it.", "success")
+        if unchanged is not None and not changed:
+            flash(unchanged, "info")
+        else:
+            flash(done, "success")
     return redirect(back, 303)
 
 
@@ -260,38 +272,30 @@ def set_policy(product_id: UUID) -> ResponseReturnValue:
 @requires("orders.manage")
 def regrant(line_id: UUID) -> ResponseReturnValue:
     """Give the line's buyer access again (active, counts reset, a new expiry)."""
-    line = get_or_404(services.get_line, line_id)
-    back = url_for("orders_admin.order", order_id=line.order_id) + "#downloads-heading"
+    line, back = _line_and_back(line_id)
     form = forms.RegrantForm(prefix=f"regrant-{line.id.hex}")
     if not form.validate():
         flash(_first_error(form), "error")
         return redirect(back, 303)
-    try:
-        _grant, changed = staff.regrant(
+    return _act(
+        back,
+        lambda: staff.regrant(
             line,
             actor_id=current_user.id,
             key=form.key.data,
             days=form.days.data,
             refunded_ok=bool(form.refunded_ok.data),
-        )
-        db.session.commit()
-    except DeliveryError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(back, 303)
-    if changed:
-        flash(f"“{line.title}”: access given again; the buyer is emailed their links.", "success")
-    else:
-        flash(f"“{line.title}”: this was already done, nothing changed.", "info")
-    return redirect(back, 303)
+        )[1],
+        done=f"“{line.title}”: access given again; the buyer is emailed their links.",
+        unchanged=_already(line),
+    )
 
 
 @bp.post("/lines/<uuid:line_id>/extend")
 @requires("orders.manage")
 def extend(line_id: UUID) -> ResponseReturnValue:
     """Add days and downloads to the line's grant."""
-    line = get_or_404(services.get_line, line_id)
-    back = url_for("orders_admin.order", order_id=line.order_id) + "#downloads-heading"
+    line, back = _line_and_back(line_id)
     grant = services.grant_of_line(line)
     form = forms.ExtendForm(prefix=f"extend-{line.id.hex}")
     if grant is None:
@@ -300,24 +304,28 @@ def extend(line_id: UUID) -> ResponseReturnValue:
     if not form.validate():
         flash(_first_error(form), "error")
         return redirect(back, 303)
-    try:
-        changed = staff.extend_grant(
+    return _act(
+        back,
+        lambda: staff.extend_grant(
             grant,
             days=form.days.data,
             downloads=form.downloads.data,
             actor_id=current_user.id,
             key=form.key.data,
-        )
-        db.session.commit()
-    except DeliveryError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(back, 303)
-    if changed:
-        flash(f"“{line.title}”: download access extended.", "success")
-    else:
-        flash(f"“{line.title}”: this was already done, nothing changed.", "info")
-    return redirect(back, 303)
+        ),
+        done=f"“{line.title}”: download access extended.",
+        unchanged=_already(line),
+    )
+
+
+def _line_and_back(line_id: UUID) -> tuple[OrderLine, str]:
+    """The shop's order line (else 404) and its order page's downloads section."""
+    line = get_or_404(services.get_line, line_id)
+    return line, url_for("orders_admin.order", order_id=line.order_id) + "#downloads-heading"
+
+
+def _already(line: OrderLine) -> str:
+    return f"“{line.title}”: this was already done, nothing changed."
 
 
 def _first_error(form: Any) -> str:
