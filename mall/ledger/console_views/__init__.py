@@ -9,5 +9,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from mall.extensions import db
+
 # The blueprints' root is this folder; their templates are mall/ledger/templates.
 TEMPLATES = "../templates"
+
+
+def shop_query() -> str:
+    """What the "find a shop" box asks for (``?q=``), trimmed to what the box takes."""
+    return (request.args.get("q") or "").strip()[:100]
+
+
+def saved(
+    changed: bool, *, done: str, unchanged: str, endpoint: str, **values: Any
+) -> ResponseReturnValue:
+    """Commit, flash ``done`` (``unchanged`` when the service changed nothing), 303 to
+    ``endpoint``."""
+    db.session.commit()
+    flash(done if changed else unchanged, "success" if changed else "info")
+    return redirect(url_for(endpoint, **values), 303)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from mall.accounts.auth import operator_required
@@ -28,7 +28,7 @@ from mall.ledger.commission import (
     percent_text,
     shop_rates,
 )
-from mall.ledger.console_views import TEMPLATES
+from mall.ledger.console_views import TEMPLATES, saved, shop_query
 from mall.pagination import page_number
 from tenants.audit import request_actor
 from tenants.models import Tenant
@@ -48,7 +48,7 @@ def _percent(rate_bp: int | None) -> str:
 
 
 def _index_page(form: forms.CommissionSettingsForm, status: int = 200) -> ResponseReturnValue:
-    query = (request.args.get("q") or "").strip()[:100]
+    query = shop_query()
     page = admin.shops_with_rates(query=query, page=page_number(request.args.get("page")))
     return render_template(
         "ledger/console/commission.html",
@@ -88,12 +88,12 @@ def index() -> ResponseReturnValue:
         db.session.rollback()
         form.default_percent.errors = [str(refused)]
         return _index_page(form, 409)
-    db.session.commit()
-    if changed:
-        flash("Commission settings saved. They apply to orders paid from now on.", "success")
-    else:
-        flash("The commission settings already were so: nothing changed.", "info")
-    return redirect(url_for("commission_console.index"), 303)
+    return saved(
+        changed,
+        done="Commission settings saved. They apply to orders paid from now on.",
+        unchanged="The commission settings already were so: nothing changed.",
+        endpoint="commission_console.index",
+    )
 
 
 # ---------------------------------------------------------------- one shop
@@ -146,9 +146,9 @@ def _shop_page(shop: Tenant, status: int = 200, **context: Any) -> ResponseRetur
 
 
 def _done(shop: Tenant, changed: bool, done: str, unchanged: str) -> ResponseReturnValue:
-    db.session.commit()
-    flash(done if changed else unchanged, "success" if changed else "info")
-    return redirect(url_for("commission_console.shop", shop_id=shop.id), 303)
+    return saved(
+        changed, done=done, unchanged=unchanged, endpoint="commission_console.shop", shop_id=shop.id
+    )
 
 
 def _refused(shop: Tenant, error: CommissionError, **context: Any) -> ResponseReturnValue:

@@ -33,7 +33,7 @@ from mall.errors import get_or_404
 from mall.extensions import db
 from mall.ledger import payout_forms, payouts
 from mall.ledger.commission import percent_text
-from mall.ledger.console_views import TEMPLATES
+from mall.ledger.console_views import TEMPLATES, saved, shop_query
 from mall.ledger.errors import LedgerError
 from mall.ledger.forms import ConfirmForm
 from mall.ledger.models import BatchStatus, PayoutMethod, PayoutStatus
@@ -66,7 +66,7 @@ def helpers() -> dict[str, Any]:
 
 
 def _index_page(form: payout_forms.PayoutSettingsForm, status: int = 200) -> ResponseReturnValue:
-    query = (request.args.get("q") or "").strip()[:100]
+    query = shop_query()
     return render_template(
         "ledger/console/payouts.html",
         form=form,
@@ -107,12 +107,12 @@ def settings() -> ResponseReturnValue:
         db.session.rollback()
         form.holding_days.errors = [str(refused)]
         return _index_page(form, 409)
-    db.session.commit()
-    if changed:
-        flash("Payout settings saved.", "success")
-    else:
-        flash("The payout settings already were so: nothing changed.", "info")
-    return redirect(url_for("payouts_console.index"), 303)
+    return saved(
+        changed,
+        done="Payout settings saved.",
+        unchanged="The payout settings already were so: nothing changed.",
+        endpoint="payouts_console.index",
+    )
 
 
 @bp.post("/run")
@@ -211,9 +211,9 @@ def _batch_action(
         db.session.rollback()
         flash(str(refused), "error")
         return redirect(url_for("payouts_console.batch", batch_id=batch_id), 303)
-    db.session.commit()
-    flash(done if changed else unchanged, "success" if changed else "info")
-    return redirect(url_for("payouts_console.batch", batch_id=batch_id), 303)
+    return saved(
+        changed, done=done, unchanged=unchanged, endpoint="payouts_console.batch", batch_id=batch_id
+    )
 
 
 # ---------------------------------------------------------------- one shop
@@ -274,12 +274,13 @@ def controls(shop_id: UUID) -> ResponseReturnValue:
         db.session.rollback()
         form.reserve_percent.errors = [str(refused)]
         return _shop_page(found, 409, controls_form=form)
-    db.session.commit()
-    if changed:
-        flash(f"Payout controls of {found.name} saved.", "success")
-    else:
-        flash("Those are the shop's controls already: nothing changed.", "info")
-    return redirect(url_for("payouts_console.shop", shop_id=shop_id), 303)
+    return saved(
+        changed,
+        done=f"Payout controls of {found.name} saved.",
+        unchanged="Those are the shop's controls already: nothing changed.",
+        endpoint="payouts_console.shop",
+        shop_id=shop_id,
+    )
 
 
 @bp.post("/shops/<uuid:shop_id>/payouts/<uuid:payout_id>/returned")
@@ -298,12 +299,13 @@ def returned(shop_id: UUID, payout_id: UUID) -> ResponseReturnValue:
         except LedgerError as refused:
             db.session.rollback()
             return _shop_page(found, 409, returned_payout=payout, refusal=str(refused))
-    db.session.commit()
-    if changed:
-        flash(f"Payout {named} is marked returned: the shop is owed it again.", "success")
-    else:
-        flash("That payout was marked returned already: nothing changed.", "info")
-    return redirect(url_for("payouts_console.shop", shop_id=shop_id), 303)
+    return saved(
+        changed,
+        done=f"Payout {named} is marked returned: the shop is owed it again.",
+        unchanged="That payout was marked returned already: nothing changed.",
+        endpoint="payouts_console.shop",
+        shop_id=shop_id,
+    )
 
 
 @bp.post("/shops/<uuid:shop_id>/payouts/<uuid:payout_id>/cancel")
@@ -321,12 +323,10 @@ def cancel(shop_id: UUID, payout_id: UUID) -> ResponseReturnValue:
         except LedgerError as refused:
             db.session.rollback()
             return _shop_page(found, 409, returned_payout=payout, refusal=str(refused))
-    db.session.commit()
-    if changed:
-        flash(
-            f"Payout {named} is taken out of its batch: the shop's balance has it again.",
-            "success",
-        )
-    else:
-        flash("That payout was taken out of its batch already: nothing changed.", "info")
-    return redirect(url_for("payouts_console.shop", shop_id=shop_id), 303)
+    return saved(
+        changed,
+        done=f"Payout {named} is taken out of its batch: the shop's balance has it again.",
+        unchanged="That payout was taken out of its batch already: nothing changed.",
+        endpoint="payouts_console.shop",
+        shop_id=shop_id,
+    )
