@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from mall.catalog.models import StockMovement, Variant
@@ -17,7 +15,7 @@ from mall.orders.models import Order, OrderStatus
 from tenants.context import all_tenants, tenant_context
 from tenants.models import TenantStatus
 from tenants.services import create_shop
-from tests import conftest
+from tests.support.committed import committed_app_fixture, needs_committed_pg
 from tests.support.shopping import (
     accept_manual_payments,
     add_to_cart,
@@ -26,28 +24,11 @@ from tests.support.shopping import (
     stock_shop,
 )
 
-PG_DUMP_URL = os.environ.get("MALL_TEST_DUMP_DATABASE_URL")
-PG_DUMP_MIGRATION_URL = os.environ.get("MALL_TEST_DUMP_MIGRATION_DATABASE_URL") or PG_DUMP_URL
 CUSTOMERS = 20
 IN_STOCK = 5
 
-pytestmark = pytest.mark.skipif(
-    not PG_DUMP_URL, reason="PostgreSQL suite: set MALL_TEST_DUMP_DATABASE_URL"
-)
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    """An app on the second PostgreSQL database, where tests commit for real."""
-    saved = conftest.PG_URL, conftest.PG_MIGRATION_URL
-    conftest.PG_URL, conftest.PG_MIGRATION_URL = PG_DUMP_URL, PG_DUMP_MIGRATION_URL
-    try:
-        app = conftest.make_test_app("postgresql", tmp_path_factory.mktemp("checkout-concurrency"))
-    finally:
-        conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app
-    conftest.dispose_app(app)
+pytestmark = needs_committed_pg
+committed_app = committed_app_fixture(WTF_CSRF_ENABLED=False)
 
 
 def stocked_shop(app, slug: str, method: str):

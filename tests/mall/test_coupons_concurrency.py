@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import timedelta
 from uuid import uuid4
 
-import pytest
 import sqlalchemy as sa
 
 from mall.coupons import editing
@@ -18,28 +16,12 @@ from mall.extensions import db
 from tenants.context import tenant_context
 from tenants.models import TenantStatus
 from tenants.services import create_shop
-from tests import conftest
+from tests.support.committed import committed_app_fixture, needs_committed_pg
 
-PG_DUMP_URL = os.environ.get("MALL_TEST_DUMP_DATABASE_URL")
-PG_DUMP_MIGRATION_URL = os.environ.get("MALL_TEST_DUMP_MIGRATION_DATABASE_URL") or PG_DUMP_URL
 BUYERS = 8
 
-pytestmark = pytest.mark.skipif(
-    not PG_DUMP_URL, reason="PostgreSQL suite: set MALL_TEST_DUMP_DATABASE_URL"
-)
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    """An app on the second PostgreSQL database, where tests commit for real."""
-    saved = conftest.PG_URL, conftest.PG_MIGRATION_URL
-    conftest.PG_URL, conftest.PG_MIGRATION_URL = PG_DUMP_URL, PG_DUMP_MIGRATION_URL
-    try:
-        app = conftest.make_test_app("postgresql", tmp_path_factory.mktemp("coupons"))
-    finally:
-        conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    yield app
-    conftest.dispose_app(app)
+pytestmark = needs_committed_pg
+committed_app = committed_app_fixture()
 
 
 def race(app, code: str, tenant_ids: list, email_of) -> tuple[int, list[str]]:

@@ -21,8 +21,7 @@ from mall.orders.services import mark_order_paid
 from tenants.context import tenant_context
 from tenants.models import TenantStatus
 from tenants.services import create_shop
-from tests import conftest
-from tests.mall.test_fulfilment import PG_DUMP_MIGRATION_URL, PG_DUMP_URL, needs_committed_pg
+from tests.support.committed import committed_app_fixture, needs_committed_pg
 from tests.support.delivery import (
     digital_product,
     order_page_link,
@@ -195,17 +194,7 @@ def test_every_key_goes_to_one_grant_at_most(shop_a):
 # ---------------------------------------------------------------- 20 buyers at once (PostgreSQL)
 
 
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    """An app on the second PostgreSQL database, where tests commit for real."""
-    saved = conftest.PG_URL, conftest.PG_MIGRATION_URL
-    conftest.PG_URL, conftest.PG_MIGRATION_URL = PG_DUMP_URL, PG_DUMP_MIGRATION_URL
-    try:
-        app = conftest.make_test_app("postgresql", tmp_path_factory.mktemp("keys-race"))
-    finally:
-        conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    yield app
-    conftest.dispose_app(app)
+committed_app = committed_app_fixture()
 
 
 @needs_committed_pg

@@ -4,7 +4,6 @@ and the order page's shipments section."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from datetime import timedelta
@@ -36,8 +35,8 @@ from mall.signals import order_fulfilled
 from tenants.context import tenant_context
 from tenants.models import TenantStatus
 from tenants.services import create_shop
-from tests import conftest
 from tests.crawl.orders import place_order
+from tests.support.committed import committed_app_fixture, needs_committed_pg
 from tests.support.mail import clear_outbox, sent, sent_to, text_of
 from tests.support.shopping import ADDRESS, add_to_cart, fill_checkout, place, stock_shop
 
@@ -720,24 +719,7 @@ def test_the_order_page_costs_the_same_queries_for_one_shipment_or_five(
 
 # ---------------------------------------------------------------- concurrency (PostgreSQL)
 
-PG_DUMP_URL = os.environ.get("MALL_TEST_DUMP_DATABASE_URL")
-PG_DUMP_MIGRATION_URL = os.environ.get("MALL_TEST_DUMP_MIGRATION_DATABASE_URL") or PG_DUMP_URL
-needs_committed_pg = pytest.mark.skipif(
-    not PG_DUMP_URL, reason="PostgreSQL suite: set MALL_TEST_DUMP_DATABASE_URL"
-)
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    """An app on the second PostgreSQL database, where tests commit for real."""
-    saved = conftest.PG_URL, conftest.PG_MIGRATION_URL
-    conftest.PG_URL, conftest.PG_MIGRATION_URL = PG_DUMP_URL, PG_DUMP_MIGRATION_URL
-    try:
-        app = conftest.make_test_app("postgresql", tmp_path_factory.mktemp("fulfilment-race"))
-    finally:
-        conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    yield app
-    conftest.dispose_app(app)
+committed_app = committed_app_fixture()
 
 
 def committed_paid_order(app, slug: str, quantity: int) -> tuple[UUID, UUID, UUID]:

@@ -7,8 +7,6 @@ entry it changed. An entry whose lines do not sum to zero cannot be committed.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import sqlalchemy as sa
 
@@ -20,25 +18,10 @@ from mall.ledger.posting import credit, debit, post
 from tenants.models import TenantStatus
 from tenants.services import create_shop
 from tests import conftest
+from tests.support.committed import PG_DUMP_MIGRATION_URL, committed_app_fixture, needs_committed_pg
 
-PG_DUMP_URL = os.environ.get("MALL_TEST_DUMP_DATABASE_URL")
-PG_DUMP_MIGRATION_URL = os.environ.get("MALL_TEST_DUMP_MIGRATION_DATABASE_URL") or PG_DUMP_URL
-
-pytestmark = pytest.mark.skipif(
-    not PG_DUMP_URL, reason="PostgreSQL suite: set MALL_TEST_DUMP_DATABASE_URL"
-)
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    saved = conftest.PG_URL, conftest.PG_MIGRATION_URL
-    conftest.PG_URL, conftest.PG_MIGRATION_URL = PG_DUMP_URL, PG_DUMP_MIGRATION_URL
-    try:
-        app = conftest.make_test_app("postgresql", tmp_path_factory.mktemp("ledger-tamper"))
-    finally:
-        conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    yield app
-    conftest.dispose_app(app)
+pytestmark = needs_committed_pg
+committed_app = committed_app_fixture()
 
 
 @pytest.fixture(scope="module")
