@@ -4,11 +4,9 @@ units than were shipped; the others get a clear message, never a 500 or a deadlo
 
 from __future__ import annotations
 
-import os
 import threading
 from uuid import uuid4
 
-import pytest
 import sqlalchemy as sa
 
 from mall.extensions import db
@@ -23,32 +21,14 @@ from tenants.context import tenant_context
 from tenants.guard import scoped_get
 from tenants.models import TenantStatus
 from tenants.services import create_shop
-from tests import conftest
 from tests.crawl.orders import place_order
+from tests.support.committed import committed_app_fixture, needs_committed_pg
 
-PG_DUMP_URL = os.environ.get("MALL_TEST_DUMP_DATABASE_URL")
-PG_DUMP_MIGRATION_URL = os.environ.get("MALL_TEST_DUMP_MIGRATION_DATABASE_URL") or PG_DUMP_URL
 CUSTOMERS = 8
 ORDERED, SHIPPED = 6, 5
 
-pytestmark = pytest.mark.skipif(
-    not PG_DUMP_URL,
-    reason="PostgreSQL suite (SQLite writes one at a time): set MALL_TEST_DUMP_DATABASE_URL",
-)
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    """An app on the second PostgreSQL database, where tests commit for real."""
-    saved = conftest.PG_URL, conftest.PG_MIGRATION_URL
-    conftest.PG_URL, conftest.PG_MIGRATION_URL = PG_DUMP_URL, PG_DUMP_MIGRATION_URL
-    try:
-        app = conftest.make_test_app("postgresql", tmp_path_factory.mktemp("returns"))
-    finally:
-        conftest.PG_URL, conftest.PG_MIGRATION_URL = saved
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app
-    conftest.dispose_app(app)
+pytestmark = needs_committed_pg  # SQLite writes one at a time: nothing to race
+committed_app = committed_app_fixture(WTF_CSRF_ENABLED=False)
 
 
 def partly_shipped(app) -> tuple:
