@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from mall.accounts.addresses import PostalAddress
+from mall.accounts.models import User
+from mall.checkout.errors import CheckoutError
 from mall.checkout.jobs import send_checkout_confirmation
 from mall.checkout.models import Checkout, CheckoutStatus
 from mall.coupons.services import confirm_redemptions, release_redemptions
@@ -161,6 +163,30 @@ def expire_checkout(checkout_id: UUID, *, reason: str = "Not paid in time.") -> 
     release_redemptions(checkout.id)
     checkout_expired.send(checkout)
     return True
+
+
+def cancel_unpaid_checkout(checkout_id: UUID, *, user: User) -> bool:
+    """The customer cancels their own checkout that still waits for its payment, as if it
+    expired (``expire_checkout``): unpaid orders cancelled, holds back, coupons released.
+
+    False when it was cancelled already (a second click). Raises ``CheckoutError`` when the
+    checkout is not the customer's, or its payment arrived meanwhile (its orders stand).
+    """
+    # The row lock makes a payment settling now wait for us, or us for it; then the status
+    # read under the lock decides (a paid checkout is never cancelled).
+    checkout = db.session.scalar(
+        sa.select(Checkout)
+        .where(Checkout.id == checkout_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if checkout is None or checkout.user_id != user.id or checkout.status is CheckoutStatus.OPEN:
+        raise CheckoutError("This order is not one of yours, or was never placed.")
+    if checkout.status is CheckoutStatus.EXPIRED:
+        return False
+    if checkout.status not in (CheckoutStatus.SUBMITTED, CheckoutStatus.AWAITING):
+        raise CheckoutError("Your payment arrived meanwhile: the order stands, not cancelled.")
+    return expire_checkout(checkout.id, reason="The customer cancelled it before paying.")
 
 
 def expire_overdue(*, now: datetime | None = None) -> int:

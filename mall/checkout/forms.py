@@ -62,6 +62,8 @@ class PaymentForm(FlaskForm):
 
 class PlaceOrderForm(FlaskForm):
     reviewed = HiddenField()
+    # Names this checkout (signed): a second press after the first placed it lands on its result.
+    key = HiddenField()
     card_number = StringField("Card number", validators=[Optional(), Length(max=40)])
     card_expiry = StringField("Expiry (MM/YY)", validators=[Optional(), Length(max=7)])
     card_cvc = StringField("Security code", validators=[Optional(), Length(max=4)])

@@ -33,7 +33,7 @@ from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.cart.models import Cart
 from mall.cart.services import current_cart, line_count, remember_count
 from mall.checkout import forms, referral
-from mall.checkout.completion import confirmation_context
+from mall.checkout.completion import confirmation_context, get_checkout
 from mall.checkout.errors import CheckoutError
 from mall.checkout.models import Checkout, CheckoutStatus
 from mall.checkout.services import (
@@ -68,6 +68,7 @@ bp = Blueprint("checkout", __name__, url_prefix="/checkout", template_folder="te
 TOKEN_KEY = "checkout_token"  # noqa: S105 (the name of a session key)
 CONFIRMATION_SALT = "checkout-confirmation"
 CONFIRMATION_MAX_AGE = 90 * 24 * 3600
+PLACE_FORM_SALT = "checkout-place-form"
 STEPS = ("contact", "address", "shipping", "payment", "review")
 
 
@@ -291,7 +292,9 @@ def payment(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnVa
 @step("review")
 def review_page(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 5: everything at once, every shop's part and the total; then place the order."""
-    form = forms.PlaceOrderForm(reviewed=summary.fingerprint)
+    form = forms.PlaceOrderForm(
+        reviewed=summary.fingerprint, key=make_token(PLACE_FORM_SALT, {"c": checkout.id.hex})
+    )
     return _page("review", checkout, summary, form=form, address=shipping_address(checkout))
 
 
@@ -301,7 +304,12 @@ def place() -> ResponseReturnValue:
     checkout = find_checkout(session.get(TOKEN_KEY))
     cart = current_cart(create=False)
     form = forms.PlaceOrderForm()
-    if checkout is None or not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if checkout is None and valid:
+        # Placing drops the browser's token: the same form pressed again (a double click, a
+        # retry) finds its checkout by the form's signed key and lands where the first did.
+        checkout = _placed_by(form.key.data)
+    if checkout is None or not valid:
         flash("Your checkout has expired: please start again.", "warning")
         return redirect(url_for("cart.view"), 303)
     if checkout.status is not CheckoutStatus.OPEN:
@@ -337,6 +345,16 @@ def place() -> ResponseReturnValue:
     if placed.redirect_url:
         return redirect(placed.redirect_url, 303)
     return _after_placing(placed.checkout)
+
+
+def _placed_by(key: str | None) -> Checkout | None:
+    """The placed checkout a review form was rendered for (None: not placed, or a bad key)."""
+    try:
+        payload = read_token(PLACE_FORM_SALT, key or "", CONFIRMATION_MAX_AGE)
+        checkout = get_checkout(UUID(hex=str(payload.get("c"))))
+    except (TokenInvalid, ValueError):
+        return None
+    return checkout if checkout is not None and checkout.status is not CheckoutStatus.OPEN else None
 
 
 def _placed_already(checkout: Checkout) -> ResponseReturnValue:

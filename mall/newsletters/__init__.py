@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(console_views.bp)
     subscribers.connect()
+    app.add_template_global(subscribers.received_newsletters, "received_newsletters")
     add_erasure_step(app, subscribers.on_account_erased)
     add_account_section(app, "mall_newsletter", privacy.mall_subscription)
     add_export_section(app, "newsletter", privacy.shop_subscription)

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from mall import signals
 from mall.extensions import db
 from mall.newsletters import services
+from mall.newsletters.models import MallSubscription, Subscription, SubscriptionStatus
 from mall.orders.models import Order
 from tenants.context import all_tenants
-from tenants.keys import CiphertextInvalid, KeyDestroyed
+from tenants.keys import PLATFORM, CiphertextInvalid, KeyDestroyed
 
 
 def connect() -> None:
@@ -32,6 +33,36 @@ def checkout_shops(checkout_id: UUID) -> set[UUID]:
         return set(
             db.session.scalars(sa.select(Order.tenant_id).where(Order.checkout_id == checkout_id))
         )
+
+
+def received_newsletters(user: Any, shop_ids: Iterable[UUID]) -> set[str]:
+    """Which of the review's boxes the signed-in ``user`` needs not be offered: the shops
+    (ids in hex) whose newsletter the account gets, and "mall". Two queries, whatever the
+    number of shops; a guest (None) gets every box (nothing is told about an email typed)."""
+    ids = set(shop_ids)
+    if user is None or not ids:
+        return set()
+    with all_tenants("newsletters: the cart's shops whose newsletter the customer gets"):
+        received = {
+            shop_id.hex
+            for shop_id in db.session.scalars(
+                sa.select(Subscription.tenant_id).where(
+                    Subscription.user_id == user.id,
+                    Subscription.tenant_id.in_(ids),
+                    Subscription.status == SubscriptionStatus.SUBSCRIBED,
+                )
+            )
+        }
+    index = MallSubscription.email.lookup(user.email, scope=PLATFORM)
+    mall = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(MallSubscription)
+        .where(
+            sa.or_(MallSubscription.user_id == user.id, MallSubscription.email_index == index),
+            MallSubscription.status == SubscriptionStatus.SUBSCRIBED,
+        )
+    )
+    return received | ({"mall"} if mall else set())
 
 
 def on_checkout_placed(checkout: Any, *, opt_ins: Iterable[str] = (), **_: Any) -> None:

@@ -141,3 +141,34 @@ def test_an_empty_street_address_is_named_and_the_rest_is_kept(page, request, li
     street.fill("12 Marylebone Road")
     page.get_by_role("button", name="Continue to shipping").click()
     expect(page.get_by_role("heading", name="Shipping to United Kingdom")).to_be_visible()
+
+
+# The first press of "Place order" is answered (its new session cookie kept: the checkout's
+# token is gone from it) while the review page is still shown; then the second press is sent.
+DOUBLE_PRESS = """button => {
+    const first = fetch(button.form.action, {method: 'POST', body: new FormData(button.form)});
+    first.then(() => button.click());
+}"""
+
+
+def test_a_double_click_on_place_order_lands_on_the_one_confirmation(page, live_server):
+    add_from(page, "copper-kettle", "Colombia Decaf")
+    page.get_by_role("link", name="Checkout").click()
+    page.get_by_label("Email").fill("double@example.com")
+    page.get_by_role("button", name="Continue to the address").click()
+    fill_address(page)
+    page.get_by_role("button", name="Continue to shipping").click()
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_label(re.compile("^Test payment")).check()
+    page.get_by_role("button", name="Review your order").click()
+    expect(page.get_by_role("heading", name="Review and pay")).to_be_visible()
+
+    with page.expect_request(
+        lambda r: r.url == f"{live_server}/checkout/place" and r.is_navigation_request()
+    ):
+        page.get_by_test_id("place-order").evaluate(DOUBLE_PRESS)
+    expect(page.get_by_role("heading", name="Thank you for your order")).to_be_visible()
+    numbers = page.get_by_role("heading", name=re.compile(r"order [A-Z]+-\d+$")).all_inner_texts()
+    assert len(numbers) == 1, numbers
+    expect(page.get_by_text("Your checkout has expired")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cart")).not_to_contain_text("item")

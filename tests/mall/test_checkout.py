@@ -196,6 +196,14 @@ def test_bank_transfer_waits_then_expires_and_returns_stock_once(app, client, tw
         ({"ship-name": ""}, "Enter the name of the person or company"),
         ({"ship-line1": "12\x00 Road"}, "control character"),
         ({"ship-postal_code": "123"}, "not a valid postal code in United Kingdom"),
+        (
+            {"ship-country": "US", "ship-region": "NY", "ship-postal_code": "94105"},
+            "94105 is not a ZIP code of New York (NY); check the ZIP code or the state.",
+        ),
+        (
+            {"ship-country": "US", "ship-region": "new york", "ship-postal_code": "ABCDE"},
+            "ABCDE is not a valid ZIP code in United States (for example 95014).",
+        ),
     ],
 )
 def test_bad_addresses_are_messages(client, two_shops, no_csrf, change, message):

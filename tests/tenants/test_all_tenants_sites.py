@@ -98,6 +98,10 @@ ALLOWED: dict[str, str] = {
         "ledger job: orders of every shop whose holding period ended (ids, shop and number"
         " only); each is released in the platform's ledger"
     ),
+    "mall/newsletters/subscribers.py:received_newsletters": (
+        "checkout review: which of the cart's shops' newsletters the signed-in customer gets"
+        " (shop ids by account id), so their boxes are not offered again"
+    ),
     "mall/crm/privacy.py:shops_written_to": (
         "privacy (export, account deletion): which shops hold threads the account started"
         " (shop ids only); each shop's record is then read or deleted in that shop's context"
