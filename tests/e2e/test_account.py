@@ -86,7 +86,9 @@ def test_a_customer_sees_orders_from_two_shops_tracks_one_and_adds_an_address(
     page.get_by_label("State, province or region").fill("CA")
     page.get_by_label("Country").select_option("US")
     page.get_by_role("button", name="Save the address").click()
-    expect(page.get_by_text("This is not a valid postal code in United States")).to_be_visible()
+    expect(
+        page.get_by_text("ABCDE is not a valid ZIP code in United States (for example 95014).")
+    ).to_be_visible()
     expect(page.get_by_label("City")).to_have_value("Mountain View")
     page.get_by_role("link", name="Cancel").click()
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import DEFAULT_PASSWORD
 from tests.e2e.journeys import make_person, sign_in
+from tests.e2e.test_checkout import DOUBLE_PRESS, add_from, fill_address
 from tests.support.mail import link_in, sent_to
 
 
@@ -54,3 +55,29 @@ def test_a_customer_exports_their_data_and_deletes_their_account(page, live_app)
     page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("The email or password is not correct.")).to_be_visible()
+
+
+def test_an_unpaid_order_is_cancelled_then_a_double_click_deletes_the_account(page, live_app):
+    email = f"unpaid-{uuid4().hex[:8]}@example.com"
+    make_person(live_app, email, name="Uma Unpaid")
+    sign_in(page, email)
+    add_from(page, "paper-lantern", "Haiku for Rainy Days")
+    page.get_by_role("link", name="Checkout").click()
+    fill_address(page)
+    page.get_by_role("button", name="Continue to shipping").click()
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_label("Bank transfer").check()
+    page.get_by_role("button", name="Review your order").click()
+    page.get_by_test_id("place-order").click()
+    expect(page.get_by_text("waits for your payment")).to_be_visible()
+
+    page.goto("/account/privacy/delete")
+    expect(page.get_by_text("A payment of yours is still in progress")).to_be_visible()
+    expect(page.get_by_label("Your password", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="Cancel the unpaid order").click()
+    expect(page.get_by_text("The unpaid order is cancelled")).to_be_visible()
+
+    page.get_by_label("Your password", exact=True).fill(DEFAULT_PASSWORD)
+    # Two presses of "Delete my account": the second after the first was answered.
+    page.get_by_role("button", name="Delete my account").evaluate(DOUBLE_PRESS)
+    expect(page.get_by_text("Your account is deleted.")).to_be_visible()

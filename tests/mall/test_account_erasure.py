@@ -5,6 +5,7 @@ unlinked from the account."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -26,6 +27,13 @@ from tests.crawl.orders import place_order
 from tests.support.shopping import csrf_of
 
 EMAIL = "erin.erase@example.com"
+
+
+def key_of(html: str) -> str:
+    found = re.search(r'name="key"[^>]*value="([^"]*)"', html) or re.search(
+        r'value="([^"]*)"[^>]*name="key"', html
+    )
+    return found.group(1) if found else ""
 
 
 def a_customer_with_history(shop, make_user=None):
@@ -121,6 +129,40 @@ def test_deleting_removes_the_account_at_once_and_keeps_the_shops_copy(
         "/account/privacy/delete", data={"csrf_token": token, "password": DEFAULT_PASSWORD}
     )
     assert again.status_code in (302, 400)
+
+
+def test_the_delete_form_sent_twice_lands_on_the_goodbye_both_times(client, make_user, sign_in):
+    user = make_user(EMAIL)
+    user_id = user.id
+    sign_in(user)
+    page = client.get("/account/privacy/delete").text
+    form = {"csrf_token": csrf_of(page), "key": key_of(page), "password": DEFAULT_PASSWORD}
+    old_cookie = client.get_cookie("session").value
+    first = client.post("/account/privacy/delete", data=form)
+    # A double click: the second press carries the new (signed-out) session cookie ...
+    second = client.post("/account/privacy/delete", data=form)
+    # ... or, sent before the first answer came back, the old one.
+    client.set_cookie("session", old_cookie)
+    third = client.post("/account/privacy/delete", data=form)
+    for response in (first, second, third):
+        assert response.status_code == 303 and response.location == "/", response.location
+    home = client.get("/").text
+    assert "Your account is deleted." in home
+    db.session.expire_all()
+    assert db.session.get(User, user_id) is None
+    # Someone else's stale or forged form is not a goodbye: signed out, it asks to sign in.
+    other = make_user("other@example.com")
+    sign_in(other)
+    other_page = client.get("/account/privacy/delete").text
+    with client.session_transaction() as session:
+        session.clear()
+    response = client.post(
+        "/account/privacy/delete",
+        data={"csrf_token": csrf_of(other_page), "key": key_of(other_page), "password": "x"},
+    )
+    assert response.status_code == 302 and "/account/login" in response.location
+    forged = client.post("/account/privacy/delete", data={**form, "key": form["key"][:-3] + "abc"})
+    assert forged.status_code == 302 and "/account/login" in forged.location
 
 
 def test_a_shop_member_or_operator_is_refused(app_ctx, shop_a, make_user, client, sign_in):
