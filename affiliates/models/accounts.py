@@ -54,11 +54,13 @@ class Affiliate(PlatformModel, Timestamped, db.Model):
     recruited_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("affiliates.id"))
     decided_by_id: Mapped[UUID | None]  # no foreign key: a deleted operator keeps the history
     decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str] = mapped_column(sa.String(500), default="")
+    # What the operator told the person: a note about a person, so sealed like the rest.
+    decision_note_ct: Mapped[bytes | None] = mapped_column("decision_note", sa.LargeBinary)
 
     website = EncryptedField("website_ct")
     promotion = EncryptedField("promotion_ct")
     payout_email = EncryptedField("payout_email_ct")
+    decision_note = EncryptedField("decision_note_ct")
 
     __table_args__ = (
         sa.UniqueConstraint("code"),

@@ -64,7 +64,7 @@ def upgrade():
     sa.Column('recruited_by_id', sa.Uuid(), nullable=True),
     sa.Column('decided_by_id', sa.Uuid(), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('decision_note', sa.String(length=500), nullable=False),
+    sa.Column('decision_note', sa.LargeBinary(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['recruited_by_id'], ['affiliates.id'], name=op.f('fk_affiliates_recruited_by_id_affiliates')),
