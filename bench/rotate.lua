@@ -21,7 +21,8 @@ end
 function request()
   index = index % #lines + 1
   local line = lines[index]
-  local headers = { ["Host"] = "mall.bench" }
+  -- A browser's User-Agent: the mall gives no affiliate cookie to an empty one (a bot's).
+  local headers = { ["Host"] = "mall.bench", ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) bench" }
   if cookie then headers["Cookie"] = cookie end
   local tab = line:find("\t", 1, true)
   if tab then

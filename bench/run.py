@@ -470,7 +470,7 @@ def checkout_row() -> dict:
     return row
 
 
-CATALOG = ("home", "category", "shop", "product", "search", "add-to-cart", "cart")
+CATALOG = ("home", "category", "shop", "product", "search", "add-to-cart", "cart", "affiliate")
 
 
 def measure(
@@ -499,6 +499,11 @@ def catalog_rows(wanted: Callable[[str], bool]) -> list[tuple[str, int, dict, di
     ensure_database(BIG, SHOPS, PRODUCTS)
     ensure_database(SMALL, SMALL_SHOPS, small_products)
     picks, small = pick_requests(BIG), pick_requests(SMALL)
+    from bench import affiliates  # it imports this module
+
+    if wanted("affiliate"):
+        affiliates.ensure(BIG)
+    referred = affiliates.scenarios(picks["product"])
     mall = Server("wsgi:app", mall_env(BIG), "mall")
     mall_small = Server("wsgi:app", mall_env(SMALL), "mall-small")
     unlimited = Server("bench.wsgi_nolimit:app", mall_env(BIG), "mall-nolimit")
@@ -523,6 +528,8 @@ def catalog_rows(wanted: Callable[[str], bool]) -> list[tuple[str, int, dict, di
             ("search (rate limit off)", unlimited, picks["search"], ""),
             ("add-to-cart (POST)", mall, cart, session),
             ("cart page (3 lines, 3 shops)", mall, cart_page_lines, cart_session),
+            ("affiliate redirect (/r/CODE)", mall, referred["redirect"], ""),
+            ("affiliate landing (product ?ref=CODE)", mall, referred["landing"], ""),
         ]
         for n, (name, server, lines, cookie) in enumerate(scenarios):
             if wanted(name):

@@ -1,4 +1,5 @@
-"""Affiliate links: ``/r/<code>`` and ``?ref=<code>``, the click record and the referral cookie."""
+"""Affiliate links: ``/r/<code>`` and ``?ref=<code>``, the click record and the referral cookie,
+and the daily rollups the dashboards read."""
 
 from __future__ import annotations
 
@@ -6,4 +7,12 @@ from flask import Flask
 
 
 def wire(app: Flask) -> None:
-    """Register this part's pages and hooks (called by ``affiliates.init_app``)."""
+    """Register this part's pages and hooks (called by ``affiliates.init_app``): the short
+    link, the ``?ref=`` hook on every page, the rollup job and ``flask mall affiliates rollup``."""
+    from affiliates.tracking import cli, jobs, views
+    from mall.schedule import add_periodic
+
+    app.register_blueprint(views.bp)
+    app.after_request(views.remember_ref)
+    add_periodic(app, jobs.roll_up_clicks, interval=jobs.INTERVAL)
+    cli.add_rollup_command()

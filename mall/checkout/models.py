@@ -48,7 +48,7 @@ class Checkout(PlatformModel, Timestamped, db.Model):
     # {tenant id hex: shipping method id hex}, as chosen at the shipping step.
     shipping_choice: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     coupon_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    # The referral cookie's content at submission: affiliate codes and click times only.
+    # The referral cookie's content at submission: affiliate ids and click times only.
     referral: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     submitted_at: Mapped[datetime | None]
     hold_until: Mapped[datetime | None]  # stock holds and the payment session end here

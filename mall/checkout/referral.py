@@ -1,9 +1,12 @@
-"""The referral cookie as the checkout keeps it: affiliate codes and click times, nothing else.
+"""The referral cookie as the checkout keeps it: affiliate ids and click times, nothing else.
 
-The affiliate program (a later, higher layer) writes the cookie with ``dump``;
-the checkout reads it with ``load`` and stores the result on the checkout, so a
-sale can be attributed later without the browser. The cookie is signed; a
-tampered, oversized or malformed one reads as no referral.
+The affiliate program (a later, higher layer) writes the cookie with ``add_click`` and
+``dump``; the checkout reads it with ``load`` and stores the result on the checkout, so
+a sale can be attributed later without the browser. One entry per affiliate,
+``{"a": "<affiliate id, hex>", "first": <unix seconds>, "at": <unix seconds>}``: the
+first and the latest click of that affiliate the browser still holds, newest entry
+last, at most ``MAX_ENTRIES`` and ``MAX_COOKIE`` bytes. The cookie is signed; a
+tampered, oversized, malformed or old-format one reads as no referral.
 """
 
 from __future__ import annotations
@@ -17,16 +20,39 @@ from itsdangerous import BadSignature, URLSafeSerializer
 COOKIE = "mall_ref"
 MAX_ENTRIES = 10
 MAX_COOKIE = 2048
-_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="mall.referral")
+    # A new salt for the id format: a cookie of the old (codes) format fails its signature.
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="mall.referral.ids")
+
+
+def add_click(
+    entries: list[dict[str, Any]], affiliate: str, at: int, *, lifetime: int | None = None
+) -> list[dict[str, Any]]:
+    """``entries`` with a click of ``affiliate`` (id hex) at ``at`` moved to the end.
+
+    The affiliate's first click time is kept, unless its last click is older than
+    ``lifetime`` seconds (that referral had expired: this click starts a new one).
+    """
+    kept = [entry for entry in _clean(entries) if entry["a"] != affiliate]
+    previous = next((entry for entry in _clean(entries) if entry["a"] == affiliate), None)
+    first = at
+    if previous is not None and (lifetime is None or at - previous["at"] <= lifetime):
+        first = min(previous["first"], at)
+    return [*kept, {"a": affiliate, "first": first, "at": at}][-MAX_ENTRIES:]
 
 
 def dump(entries: list[dict[str, Any]]) -> str:
-    """The cookie value for ``[{"code": "ABC", "at": <unix seconds>}, …]`` (newest last)."""
-    return _serializer().dumps(_clean(entries)[-MAX_ENTRIES:])
+    """The signed cookie value for ``entries`` (newest last); the oldest are dropped until
+    there are at most ``MAX_ENTRIES`` and the value fits in ``MAX_COOKIE`` bytes."""
+    kept = _clean(entries)[-MAX_ENTRIES:]
+    value = _serializer().dumps(kept)
+    while len(value) > MAX_COOKIE and kept:
+        kept = kept[1:]
+        value = _serializer().dumps(kept)
+    return value
 
 
 def load(value: str | None) -> list[dict[str, Any]]:
@@ -41,11 +67,19 @@ def load(value: str | None) -> list[dict[str, Any]]:
 
 
 def _clean(entries: Any) -> list[dict[str, Any]]:
-    kept = []
+    """Well-formed entries only, one per affiliate (its latest), in their order."""
+    kept: dict[str, dict[str, Any]] = {}
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
-        code, at = entry.get("code"), entry.get("at")
-        if isinstance(code, str) and _CODE.match(code) and isinstance(at, int) and at > 0:
-            kept.append({"code": code, "at": at})
-    return kept
+        affiliate, first, at = entry.get("a"), entry.get("first"), entry.get("at")
+        if not (isinstance(affiliate, str) and _ID.match(affiliate) and _time(at)):
+            continue
+        first = first if _time(first) and first <= at else at
+        kept.pop(affiliate, None)
+        kept[affiliate] = {"a": affiliate, "first": first, "at": at}
+    return list(kept.values())
+
+
+def _time(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -1,0 +1,185 @@
+"""Recording a click: one INSERT on the request, nothing else; and the referral cookie.
+
+The affiliate is found by code inside the INSERT itself (``INSERT … SELECT … FROM
+affiliates WHERE code = … AND status = 'approved' RETURNING affiliate_id``), so an
+unknown, unapproved or suspended code costs the same one statement and records
+nothing, and a suspension takes effect at once (no cache to go stale). The shop of a
+page reached by slug is looked up inside the same statement.
+
+No IP address is stored: ``ip_index`` is its blind index under the platform's index
+key (``tenants.keys``). The program's cookie lifetime is read at most once a minute
+per process, so it adds no query to a click.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import sqlalchemy as sa
+from flask import Flask, current_app, request
+from werkzeug.wrappers import Response
+
+from affiliates.models import Affiliate, AffiliateClick, AffiliateStatus, AgentClass
+from affiliates.models.tracking import HOST_MAX, PATH_MAX
+from affiliates.programs.settings import program_settings
+from mall.checkout import referral
+from mall.db import new_id, utcnow
+from mall.extensions import db
+from tenants.keys import PLATFORM, key_service
+from tenants.models import Tenant
+
+CODE = re.compile(r"^[A-Z0-9-]{1,32}$")
+IP_FIELD = "affiliate_clicks.ip_index"
+SETTINGS_TTL = 60.0  # seconds a process keeps the cookie lifetime it read
+
+_BOT = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|preview|"
+    r"headlesschrome|phantomjs|curl/|wget/|python-|httpclient|go-http|java/|libwww|"
+    r"scrapy|okhttp|axios/|node-fetch|lighthouse|pingdom|uptime|monitor",
+    re.IGNORECASE,
+)
+_MOBILE = re.compile(r"mobi|android|iphone|ipad|ipod|windows phone|opera mini|blackberry", re.I)
+_DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux x86_64|cros", re.I)
+
+
+def agent_class(user_agent: str | None) -> AgentClass:
+    """Bot, mobile, desktop or other, from the User-Agent (an empty one is a bot's)."""
+    agent = (user_agent or "").strip()
+    if not agent or _BOT.search(agent):
+        return AgentClass.BOT
+    if _MOBILE.search(agent):
+        return AgentClass.MOBILE
+    if _DESKTOP.search(agent):
+        return AgentClass.DESKTOP
+    return AgentClass.OTHER
+
+
+def clean_code(code: str | None) -> str | None:
+    """The code as stored (upper case), or None when it cannot be anyone's."""
+    wanted = (code or "").strip().upper()
+    return wanted if CODE.match(wanted) else None
+
+
+def referrer_host(referrer: str | None) -> str:
+    """The Referer's host, lower case (``""`` without one)."""
+    try:
+        host = urlsplit(referrer or "").hostname or ""
+    except ValueError:
+        return ""
+    return host.lower()[:HOST_MAX]
+
+
+def ip_index(address: str | None) -> bytes | None:
+    """The blind index of an IP address under the platform's index key (never the address)."""
+    if not address:
+        return None
+    return key_service().blind_index(address.strip().lower(), scope=PLATFORM, field=IP_FIELD)
+
+
+def record_click(
+    code: str | None,
+    *,
+    path: str,
+    shop_id: UUID | None = None,
+    shop_slug: str | None = None,
+    referrer: str | None = None,
+    ip: str | None = None,
+    agent: AgentClass = AgentClass.OTHER,
+    at: datetime | None = None,
+) -> UUID | None:
+    """Record a click of the approved affiliate with ``code``, in one INSERT; its id, or None
+    when no approved affiliate has that code (nothing recorded). Flushes nothing else.
+
+    ``path`` is kept without its query and cut to 300 characters; the shop is ``shop_id``
+    or the one with ``shop_slug`` (looked up in the same statement), if any.
+    """
+    wanted = clean_code(code)
+    if wanted is None:
+        return None
+    columns = AffiliateClick.__table__.c
+    if shop_id is not None:
+        shop = sa.literal(shop_id, columns.shop_id.type)
+    elif shop_slug:
+        shop = sa.select(Tenant.id).where(Tenant.slug == shop_slug.lower()).scalar_subquery()
+    else:
+        shop = sa.null()
+    values = {
+        "id": sa.literal(new_id(), columns.id.type),
+        "affiliate_id": Affiliate.id,
+        "clicked_at": sa.literal(at or utcnow(), columns.clicked_at.type),
+        "shop_id": shop,
+        "landing_path": sa.literal(
+            path.split("?", 1)[0][:PATH_MAX] or "/", columns.landing_path.type
+        ),
+        "referrer_host": sa.literal(referrer_host(referrer), columns.referrer_host.type),
+        "ip_index": sa.literal(ip_index(ip), columns.ip_index.type),
+        "agent": sa.literal(agent, columns.agent.type),
+    }
+    found = sa.select(*values.values()).where(
+        Affiliate.code == wanted, Affiliate.status == AffiliateStatus.APPROVED
+    )
+    statement = (
+        sa.insert(AffiliateClick)
+        .from_select(list(values), found)
+        .returning(AffiliateClick.affiliate_id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+# ---------------------------------------------------------------- the cookie
+
+
+def set_referral_cookie(response: Response, affiliate_id: UUID) -> None:
+    """Add the click to the visitor's signed referral cookie (one entry per affiliate)."""
+    days = cookie_days()
+    entries = referral.add_click(
+        referral.load(request.cookies.get(referral.COOKIE)),
+        affiliate_id.hex,
+        int(time.time()),
+        lifetime=days * 86400,
+    )
+    config = current_app.config
+    response.set_cookie(
+        referral.COOKIE,
+        referral.dump(entries),
+        max_age=days * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
+        domain=_cookie_domain(),
+        path="/",
+    )
+    # A response that sets a cookie is never kept by a shared cache (nor the browser's).
+    response.headers["Cache-Control"] = "private, no-store"
+
+
+def _cookie_domain() -> str | None:
+    """The mall's cookie domain when the request is on it (so the checkout on any of the
+    mall's hosts reads it); host-only on a shop's custom domain."""
+    domain = current_app.config.get("SESSION_COOKIE_DOMAIN")
+    host = request.host.split(":", 1)[0].lower()
+    if domain and (host == domain or host.endswith("." + domain)):
+        return domain
+    return None
+
+
+def cookie_days() -> int:
+    """The mall program's cookie lifetime in days (read at most once a minute per process)."""
+    cache = _settings_cache(current_app)
+    if cache.get("until", 0.0) < time.monotonic():
+        cache["days"] = program_settings().cookie_days
+        cache["until"] = time.monotonic() + SETTINGS_TTL
+    return int(cache["days"])
+
+
+def forget_settings(app: Flask) -> None:
+    """Read the program's settings afresh on the next click (tests, the console's save)."""
+    _settings_cache(app).clear()
+
+
+def _settings_cache(app: Flask) -> dict:
+    return app.extensions.setdefault("affiliates.tracking.settings", {})
