@@ -3,9 +3,11 @@
 - ``request_export`` records the request and enqueues ``build_data_export`` with
   the request's id only. Asking again while one is being built, or while the last
   one can still be downloaded, gives that one (a double click builds one ZIP).
-- The job gathers the data (``mall.accounts.export_contents``), stores the ZIP
-  under ``private/exports/`` of ``mall.storage`` (never served as a static path)
-  and emails a signed link that works ``EXPORT_LINK_HOURS`` hours.
+- The job gathers the data (``mall.accounts.export_contents``), seals the ZIP under
+  the platform's key (AES-256-GCM, bound to the export's id, so a file copied to
+  another export does not open), stores it under ``private/exports/<export id>/`` of
+  ``mall.storage`` (never served as a static path; the folder names no account) and
+  emails a signed link that works ``EXPORT_LINK_HOURS`` hours. The download opens it.
 - The link only opens for the same account, signed in; after its hours it answers
   410 Gone, and ``delete_expired_exports`` (periodic) deletes the file.
 
@@ -28,6 +30,8 @@ from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.storage import random_key, storage
+from tenants.keys import PLATFORM, CiphertextInvalid, DataKeyMissing, KeyDestroyed, key_service
+from tenants.keys.cipher import FieldContext
 
 EXPORT_SALT = "mall.accounts.data-export"
 STORAGE_PREFIX = "private/exports"
@@ -96,8 +100,8 @@ def build_export(export_id: UUID) -> DataExport | None:
         return None
     now = utcnow()
     payload = to_zip(personal_data(user), created_at=now)
-    key = random_key(f"{STORAGE_PREFIX}/{user.id}", ".zip")
-    storage().save(key, payload)
+    key = random_key(f"{STORAGE_PREFIX}/{export.id.hex}", ".sealed")
+    storage().save(key, key_service().encrypt_bytes(payload, _file_context(export)))
     export.storage_key = key
     export.size_bytes = len(payload)
     export.status = ExportStatus.READY
@@ -106,6 +110,11 @@ def build_export(export_id: UUID) -> DataExport | None:
     db.session.flush()
     enqueue_after_commit(account_jobs.send_data_export_email, export.id)
     return export
+
+
+def _file_context(export: DataExport) -> FieldContext:
+    """Where the sealed ZIP belongs: this export, in the platform's scope."""
+    return FieldContext(PLATFORM, DataExport.__tablename__, "file", str(export.id))
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -143,11 +152,17 @@ def export_for_download(token: str, *, user: User) -> DataExport:
 
 
 def export_file(export: DataExport) -> bytes:
-    """The stored ZIP of a ready export."""
+    """The stored ZIP of a ready export, opened."""
     try:
-        return storage().open(export.storage_key or "")
+        sealed = storage().open(export.storage_key or "")
     except (FileNotFoundError, ValueError):
         raise ExportGone("This export was deleted.") from None
+    try:
+        return key_service().decrypt_bytes(sealed, _file_context(export))
+    except (CiphertextInvalid, DataKeyMissing, KeyDestroyed):
+        # A file from before exports were sealed, altered, or sealed with a key version
+        # retired since: it cannot be opened; a new export can.
+        raise ExportGone("This export can no longer be opened.") from None
 
 
 def export_filename(export: DataExport) -> str:

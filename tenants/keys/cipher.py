@@ -46,9 +46,14 @@ class FieldContext:
 
 def seal(aead: AESGCM, dek_version: int, plaintext: str, context: FieldContext) -> bytes:
     """Encrypt ``plaintext`` for ``context`` under data key version ``dek_version``."""
+    return seal_bytes(aead, dek_version, plaintext.encode(), context)
+
+
+def seal_bytes(aead: AESGCM, dek_version: int, data: bytes, context: FieldContext) -> bytes:
+    """Encrypt raw ``data`` (a file) for ``context``, in the same format as a field."""
     header = HEADER.pack(FORMAT_VERSION, ALG_AES_256_GCM, dek_version)
     nonce = os.urandom(NONCE_SIZE)
-    sealed = aead.encrypt(nonce, plaintext.encode(), context.associated_data(header))
+    sealed = aead.encrypt(nonce, data, context.associated_data(header))
     return header + nonce + sealed
 
 
@@ -67,6 +72,11 @@ def dek_version_of(ciphertext: bytes) -> int:
 
 def open_sealed(aead: AESGCM, ciphertext: bytes, context: FieldContext) -> str:
     """Decrypt a ciphertext sealed for ``context``."""
+    return open_sealed_bytes(aead, ciphertext, context).decode()
+
+
+def open_sealed_bytes(aead: AESGCM, ciphertext: bytes, context: FieldContext) -> bytes:
+    """Decrypt a ciphertext sealed for ``context`` into its raw bytes."""
     header = ciphertext[: HEADER.size]
     nonce = ciphertext[HEADER.size : HEADER.size + NONCE_SIZE]
     try:
@@ -79,4 +89,4 @@ def open_sealed(aead: AESGCM, ciphertext: bytes, context: FieldContext) -> str:
             "authentication: it was altered, or moved from another row, column or shop. "
             "Restore it from a backup."
         ) from None
-    return plain.decode()
+    return plain

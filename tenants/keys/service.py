@@ -76,6 +76,18 @@ class KeyService:
             self._key(context.scope, ENCRYPTION, version), ciphertext, context
         )
 
+    def encrypt_bytes(self, data: bytes, context: cipher.FieldContext) -> bytes:
+        """Seal raw bytes (a stored file) under the scope's primary encryption key."""
+        version, key = self._primary_key(context.scope, ENCRYPTION)
+        return cipher.seal_bytes(key, version, data, context)
+
+    def decrypt_bytes(self, ciphertext: bytes, context: cipher.FieldContext) -> bytes:
+        """Open what ``encrypt_bytes`` sealed; raises like ``decrypt``."""
+        version = cipher.dek_version_of(ciphertext)
+        return cipher.open_sealed_bytes(
+            self._key(context.scope, ENCRYPTION, version), ciphertext, context
+        )
+
     def blind_index(self, normalised: str, *, scope: str, field: str) -> bytes:
         """HMAC-SHA256 of a normalised value under the scope's index key (for look-ups)."""
         _, key = self._primary_key(scope, BLIND_INDEX)

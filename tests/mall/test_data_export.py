@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -145,6 +146,35 @@ def test_the_export_holds_everything_about_the_customer_and_nothing_of_others(
     assert numbers[ada.id][0].encode() in files["orders.csv"]
 
 
+def test_the_stored_file_is_sealed_and_names_no_account(app, client, sign_in, two_customers):
+    ada, _, _ = two_customers
+    link = request_and_open(client, sign_in, app, ada)
+    export = db.session.scalar(sa.select(DataExport).where(DataExport.user_id == ada.id))
+    path = Path(app.config["INSTANCE_PATH"]) / "files" / export.storage_key
+    on_disk = path.read_bytes()
+    assert on_disk[:2] != b"PK"  # not a ZIP anyone can open
+    for clear in (ADA.encode(), b"Ada Exporter", b"1 Ada Lane", b"203.0.113.7"):
+        assert clear not in on_disk
+    assert ada.id.hex not in export.storage_key and str(ada.id) not in export.storage_key
+    assert export.id.hex in export.storage_key  # the folder is the export's own
+    files = zip_of(client.get(link))  # the owner's download opens it
+    assert json.loads(files["data.json"])["account"]["email"] == ADA
+
+
+def test_a_sealed_file_moved_to_another_export_does_not_open(app, client, sign_in, two_customers):
+    ada, zed, _ = two_customers
+    request_and_open(client, sign_in, app, ada)
+    zed_link = request_and_open(client, sign_in, app, zed)
+    ada_export, zed_export = (
+        db.session.scalar(sa.select(DataExport).where(DataExport.user_id == user.id))
+        for user in (ada, zed)
+    )
+    storage().save(zed_export.storage_key, storage().open(ada_export.storage_key))
+    response = client.get(zed_link)
+    assert response.status_code == 410
+    assert ADA.encode() not in response.data
+
+
 def test_the_link_opens_only_for_the_same_account_signed_in(app, client, sign_in, two_customers):
     ada, zed, _ = two_customers
     link = request_and_open(client, sign_in, app, ada)
@@ -182,7 +212,7 @@ def test_an_expired_link_is_gone_and_its_file_deleted(app, client, sign_in, two_
     link = request_and_open(client, sign_in, app, ada)
     export = db.session.scalar(sa.select(DataExport).where(DataExport.user_id == ada.id))
     key = export.storage_key
-    assert key.startswith("private/exports/") and storage().open(key)[:2] == b"PK"
+    assert key.startswith("private/exports/") and storage().open(key)
     export.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     gone = client.get(link)

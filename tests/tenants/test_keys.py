@@ -107,6 +107,19 @@ def test_truncated_ciphertext_fails(shop_a):
             _ = author.email
 
 
+def test_bytes_are_sealed_like_fields_and_bound_to_their_place(app_ctx):
+    from tenants.keys.cipher import FieldContext
+
+    data = b"PK\x03\x04" + os.urandom(64) + b"ada@example.com"
+    here = FieldContext(PLATFORM, "data_exports", "file", "1")
+    sealed = key_service().encrypt_bytes(data, here)
+    assert data not in sealed and b"ada@example.com" not in sealed and sealed[:2] != b"PK"
+    assert key_service().decrypt_bytes(sealed, here) == data
+    elsewhere = FieldContext(PLATFORM, "data_exports", "file", "2")
+    with pytest.raises(CiphertextInvalid):
+        key_service().decrypt_bytes(sealed, elsewhere)
+
+
 def test_same_email_in_two_scopes_has_different_blind_indexes(shop_a, shop_b):
     a, b = make_author(shop_a), make_author(shop_b)
     contact = Contact()
