@@ -5,12 +5,17 @@ wrote to count among their shops (``shops_written_to``), so the export asks each
 ordered from or wrote to for its record of them (``export_section``, in that shop's
 context); deleting the account removes every shop's record of them, notes, tags, threads
 and messages included (``erase_person``). The CRM is not a tax record: nothing in it has
-a reason to outlive the account.
+a reason to outlive the account, nor the shop's retention period: the daily retention job
+deletes the records of people with no order and no message since (``forget_inactive``).
+
+A changed account email does not move these records: each shop's record stays under the
+email that shop knew (it is the shop's own record of what it was told).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +28,8 @@ from mall.crm.models import CrmCustomer, CrmMessage, CrmThread
 from mall.extensions import db
 from tenants.context import all_tenants, tenant_context
 from tenants.keys import reveal
+
+BATCH = 500  # customers deleted per statement (bound parameters stay few)
 
 
 def _when(value: Any) -> str | None:
@@ -86,6 +93,39 @@ def shops_written_to(user: User) -> set[UUID]:
         )
 
 
+def _delete_customers(customer_ids: list[UUID]) -> None:
+    """Delete these customers of the shop in context with their threads and messages."""
+    threads = sa.select(CrmThread.id).where(CrmThread.customer_id.in_(customer_ids))
+    for statement in (
+        sa.delete(CrmMessage).where(CrmMessage.thread_id.in_(threads)),
+        sa.delete(CrmThread).where(CrmThread.customer_id.in_(customer_ids)),
+        sa.delete(CrmCustomer).where(CrmCustomer.id.in_(customer_ids)),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+def forget_inactive(shop_id: UUID, cutoff: datetime) -> int:
+    """Delete the shop in context's customers with no paid order, no message (theirs or the
+    staff's) and no record made since ``cutoff``, with their threads and messages; how many.
+
+    The retention job's step (``mall.accounts.retention.add_retention_step``). Flushes only.
+    """
+    recent_thread = sa.exists().where(
+        CrmThread.customer_id == CrmCustomer.id, CrmThread.last_message_at >= cutoff
+    )
+    inactive = sa.select(CrmCustomer.id).where(
+        CrmCustomer.created_at < cutoff,
+        sa.or_(CrmCustomer.last_order_at.is_(None), CrmCustomer.last_order_at < cutoff),
+        sa.or_(CrmCustomer.last_message_at.is_(None), CrmCustomer.last_message_at < cutoff),
+        ~recent_thread,
+    )
+    ids = list(db.session.scalars(inactive))
+    for start in range(0, len(ids), BATCH):
+        _delete_customers(ids[start : start + BATCH])
+    db.session.flush()
+    return len(ids)
+
+
 def erase_person(user: User) -> int:
     """Delete every shop's record of ``user`` (found by their email under each shop's key) with
     its threads and messages; how many records went. Flushes only."""
@@ -95,12 +135,6 @@ def erase_person(user: User) -> int:
             customer = find_customer(user.email)
             if customer is None:
                 continue
-            threads = sa.select(CrmThread.id).where(CrmThread.customer_id == customer.id)
-            for statement in (
-                sa.delete(CrmMessage).where(CrmMessage.thread_id.in_(threads)),
-                sa.delete(CrmThread).where(CrmThread.customer_id == customer.id),
-                sa.delete(CrmCustomer).where(CrmCustomer.id == customer.id),
-            ):
-                db.session.execute(statement.execution_options(synchronize_session=False))
+            _delete_customers([customer.id])
             removed += 1
     return removed

@@ -1,12 +1,18 @@
-"""The CRM listens to the orders' signals: a paid or refunded order updates its customer."""
+"""The CRM listens to the orders' signals: a paid order adds or updates its customer; a
+refund only updates a customer the shop still has.
+
+A refund never adds one: the record may be gone on purpose (the person deleted their
+account, or retention removed it), and a refund must not bring it back.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mall.crm.customers import record_order
+from mall.crm.customers import find_customer, record_order
 from mall.orders.models import Order
 from mall.signals import order_paid, order_refunded
+from tenants.keys import CiphertextInvalid, KeyDestroyed
 
 
 def on_order_paid(order: Order, **_: Any) -> None:
@@ -15,8 +21,13 @@ def on_order_paid(order: Order, **_: Any) -> None:
 
 
 def on_order_refunded(order: Order, **_: Any) -> None:
-    """Recompute the customer's lifetime value after a refund."""
-    record_order(order)
+    """Recompute the lifetime value of the order's customer, if the shop still has one."""
+    try:
+        known = find_customer(order.email) is not None
+    except (KeyDestroyed, CiphertextInvalid):
+        return  # an erased or unreadable address: there is nobody to update
+    if known:
+        record_order(order)
 
 
 def connect() -> None:
