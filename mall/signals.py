@@ -13,6 +13,11 @@ _signals = Namespace()
 # sender: the Tenant whose public name changed (the catalog reindexes its products).
 shop_renamed = _signals.signal("shop-renamed")
 
+# sender: the User whose new email address was just confirmed (``user.email`` is the new one);
+# ``old_email``: the address it replaced, in memory only (never into a job, log or URL).
+# Newsletters move the account's subscriptions to the new address.
+account_email_changed = _signals.signal("account-email-changed")
+
 # sender: the Category whose name changed (the catalog reindexes its products in every shop).
 category_renamed = _signals.signal("category-renamed")
 

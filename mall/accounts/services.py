@@ -35,6 +35,7 @@ from mall.accounts.tokens import (
 from mall.db import new_id, utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
+from mall.signals import account_email_changed
 from tenants.keys import normalise_email
 
 
@@ -125,16 +126,21 @@ def verification_token(user: User) -> str:
 
 
 def verify_email(token: str) -> User:
-    """Mark the address in the token verified (switching to a pending address)."""
+    """Mark the address in the token verified (switching to a pending address).
+
+    A switch announces ``account_email_changed`` (newsletters follow the new address).
+    """
     payload = read_token(VERIFY_SALT, token, VERIFY_MAX_AGE)
     user = get_user(payload.get("u", ""))
     if user is None:
         raise TokenInvalid("This link is not valid. Please ask for a new one.")
     first_confirmation = user.email_verified_at is None
     pending = user.pending_email
+    old_email = None
     if pending and payload.get("f") == fingerprint(normalise_email(pending)):
         if find_user_by_email(pending) not in (None, user):
             raise AccountError("That email now belongs to another account.")
+        old_email = user.email
         user.email = pending
         user.pending_email = None
         user.email_verified_at = utcnow()
@@ -143,6 +149,8 @@ def verify_email(token: str) -> User:
     else:
         raise TokenInvalid("This link is for an address that is no longer on the account.")
     db.session.flush()
+    if old_email is not None and normalise_email(old_email) != normalise_email(user.email):
+        account_email_changed.send(user, old_email=old_email)
     if first_confirmation:  # the sign-up is complete: the welcome email (sent once)
         enqueue_after_commit(account_jobs.send_welcome_email, user.id)
     return user

@@ -35,7 +35,7 @@ from mall.newsletters.models import (
 from mall.orders.models import Order
 from tenants.context import all_tenants, current_tenant_id, tenant_context
 from tenants.guard import scoped_get
-from tenants.keys import PLATFORM, tenant_scope
+from tenants.keys import PLATFORM, KeyDestroyed, tenant_scope
 from tenants.models import Tenant, TenantStatus
 
 AnySubscription = Subscription | MallSubscription
@@ -226,6 +226,61 @@ def forget_subscriber(user_id: UUID, *, email: str) -> int:
     ).rowcount
     db.session.flush()
     return (shops or 0) + (mall or 0)
+
+
+def follow_email_change(user_id: UUID, *, old_email: str, new_email: str) -> int:
+    """Move the account's subscriptions to its new, confirmed address; returns how many.
+
+    The mall's (linked to the account, or under the old address) and each shop's (linked
+    to the account) get the new address sealed again with its blind index, so the next
+    newsletter goes there. Where the new address already had a row, one row stays: the
+    person's latest choice (subscribed or not) wins. Running it again changes nothing.
+    """
+    index = MallSubscription.email.lookup(old_email, scope=PLATFORM)
+    mall_rows = db.session.scalars(
+        sa.select(MallSubscription).where(
+            sa.or_(MallSubscription.user_id == user_id, MallSubscription.email_index == index)
+        )
+    ).all()
+    moved = _move(list(mall_rows), new_email, user_id, mall=True)
+    with all_tenants("email change: the shops holding the account's subscriptions (ids only)"):
+        shop_ids = set(
+            db.session.scalars(
+                sa.select(Subscription.tenant_id).where(Subscription.user_id == user_id)
+            )
+        )
+    for shop_id in shop_ids:
+        with tenant_context(shop_id):
+            try:
+                rows = db.session.scalars(
+                    sa.select(Subscription).where(Subscription.user_id == user_id)
+                ).all()
+                moved += _move(list(rows), new_email, user_id, mall=False)
+            except KeyDestroyed:
+                continue  # a shredded shop: its subscriptions are erased already
+    return moved
+
+
+def _move(rows: list[AnySubscription], new_email: str, user_id: UUID, *, mall: bool) -> int:
+    """Keep one row for ``new_email`` among ``rows`` and the row already under it (if any)."""
+    existing = find_subscription(new_email, mall=mall)
+    candidates = {row.id: row for row in [*rows, *([existing] if existing else [])]}
+    if not rows or (existing is not None and set(candidates) == {existing.id}):
+        return 0  # nothing under another address: done already
+    keep = max(candidates.values(), key=_last_choice)
+    for row in candidates.values():
+        if row is not keep:
+            db.session.delete(row)  # its sent markers go with it (ON DELETE CASCADE)
+    db.session.flush()  # the old rows leave the blind index before the kept row takes it
+    keep.email = new_email
+    keep.user_id = user_id
+    db.session.flush()
+    return 1
+
+
+def _last_choice(row: AnySubscription) -> tuple:
+    """When the person last chose for this row (consent or opt-out), to keep the latest."""
+    return (max(row.consented_at, row.unsubscribed_at or row.consented_at), row.id)
 
 
 # ---------------------------------------------------------------- newsletters

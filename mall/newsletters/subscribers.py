@@ -1,4 +1,5 @@
-"""What newsletters listens to: the boxes ticked on the checkout's review."""
+"""What newsletters listens to: the boxes ticked on the checkout's review, an account's new
+email address."""
 
 from __future__ import annotations
 
@@ -20,11 +21,17 @@ from tenants.keys import PLATFORM, CiphertextInvalid, KeyDestroyed
 def connect() -> None:
     """Subscribe the handlers (weakly referenced by blinker: module functions only)."""
     signals.checkout_placed.connect(on_checkout_placed)
+    signals.account_email_changed.connect(on_account_email_changed)
 
 
 def on_account_erased(user: Any) -> None:
     """An account is being deleted: its newsletter subscriptions go with it (flush only)."""
     services.forget_subscriber(user.id, email=user.email)
+
+
+def on_account_email_changed(user: Any, *, old_email: str, **_: Any) -> None:
+    """The account's address changed: its subscriptions follow it (flush only)."""
+    services.follow_email_change(user.id, old_email=old_email, new_email=user.email)
 
 
 def checkout_shops(checkout_id: UUID) -> set[UUID]:
