@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from mall.checkout.referral import COOKIE as REFERRAL_COOKIE
 from mall.extensions import db
 from mall.jobs import redis_connection
 
@@ -50,6 +51,9 @@ class PrivacyFacts:
     cart_idle_days: int  # unused carts deleted after
     download_link_hours: int  # a download link works this long
     remember_days: int  # "Keep me signed in" lasts this long
+    session_cookie: str  # the session cookie's name (SESSION_COOKIE_NAME)
+    remember_cookie: str  # the remember-me cookie's name (REMEMBER_COOKIE_NAME)
+    referral_cookie: str  # the affiliate referral cookie's name
 
 
 def privacy_facts(config: Mapping[str, Any]) -> PrivacyFacts:
@@ -65,4 +69,7 @@ def privacy_facts(config: Mapping[str, Any]) -> PrivacyFacts:
         cart_idle_days=int(config["CART_IDLE_DAYS"]),
         download_link_hours=max(1, int(config.get("DOWNLOAD_LINK_TTL") or 7 * 24 * 3600) // 3600),
         remember_days=max(1, remember.days),
+        session_cookie=str(config.get("SESSION_COOKIE_NAME") or "session"),
+        remember_cookie=str(config.get("REMEMBER_COOKIE_NAME") or "remember_token"),
+        referral_cookie=REFERRAL_COOKIE,
     )

@@ -16,6 +16,13 @@ from mall.pagination import page_number
 from mall.shops import forms, logos, services
 from mall.shops.models import Role
 from mall.shops.permissions import can, membership_of, requires
+from mall.shops.retention import (
+    MAX_YEARS,
+    MIN_YEARS,
+    RetentionInvalid,
+    default_retention_years,
+    shop_retention_years,
+)
 from mall.shops.views import uploaded_bytes
 from tenants.keys import reveal
 from tenants.keys.masking import mask_email
@@ -54,7 +61,7 @@ def dashboard() -> ResponseReturnValue:
 @bp.route("/settings", methods=["GET", "POST"])
 @requires("shop.settings")
 def settings() -> ResponseReturnValue:
-    """Edit the shop's name, description, logo, contact email and policies."""
+    """Edit the shop's name, description, logo, contact email, policies and retention period."""
     shop = g.shop
     form = forms.SettingsForm(
         data={
@@ -62,6 +69,7 @@ def settings() -> ResponseReturnValue:
             "description": shop.description,
             "policies": shop.policies,
             "contact_email": reveal(shop, "contact_email") or "",
+            "retention_years": shop_retention_years(shop.id),
         }
     )
     if form.validate_on_submit():
@@ -74,15 +82,21 @@ def settings() -> ResponseReturnValue:
                 contact_email=form.contact_email.data,
                 logo=uploaded_bytes(form.logo),
                 remove_logo=bool(form.remove_logo.data),
+                retention_years=form.retention_years.data,
             )
         except logos.LogoError as error:
             db.session.rollback()
             form.logo.errors.append(str(error))
+        except RetentionInvalid as error:
+            db.session.rollback()
+            form.retention_years.errors.append(str(error))
         else:
             db.session.commit()
             flash("The shop's settings are saved.", "success")
             return redirect(url_for("shop_admin.settings"))
-    return render_template("shops/settings.html", shop=shop, form=form), 400 if form.errors else 200
+    retention = {"min": MIN_YEARS, "max": MAX_YEARS, "default": default_retention_years()}
+    page = render_template("shops/settings.html", shop=shop, form=form, retention=retention)
+    return page, 400 if form.errors else 200
 
 
 def _staff_page(

@@ -8,15 +8,24 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from mall.accounts.forms import RegisterForm
 from mall.shops.models import Role
+from mall.shops.retention import MAX_YEARS, MIN_YEARS
 from mall.shops.services import INVITABLE_ROLES, ROLE_LABELS
 from tenants.services import ShopError, validate_slug
 
@@ -63,6 +72,18 @@ class SettingsForm(FlaskForm):
     )
     policies = TextAreaField(
         "Policies (shipping, returns…)", validators=[Optional(), Length(max=20_000)]
+    )
+    # Left empty (or absent): the period stays as it is.
+    retention_years = IntegerField(
+        "Keep customers' details in orders for (years)",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=MIN_YEARS,
+                max=MAX_YEARS,
+                message=f"Enter a whole number of years from {MIN_YEARS} to {MAX_YEARS}.",
+            ),
+        ],
     )
 
 

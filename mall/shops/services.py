@@ -26,6 +26,7 @@ from mall.shops import jobs
 from mall.shops.logos import process_logo, store_logo
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
 from mall.shops.permissions import membership_of
+from mall.shops.retention import set_retention_years
 from mall.signals import shop_renamed
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
@@ -105,9 +106,13 @@ def update_settings(
     contact_email: str | None,
     logo: bytes | None = None,
     remove_logo: bool = False,
+    retention_years: int | None = None,
 ) -> Tenant:
-    """Change a shop's public details; a replaced logo file goes once the change is committed."""
+    """Change a shop's details (``retention_years``: its retention period, None: as it is); a
+    replaced logo file goes once the change is committed."""
     png = process_logo(logo) if logo else None
+    if retention_years is not None:
+        set_retention_years(shop, years=retention_years)
     renamed = shop.name != name.strip()
     shop.name = name.strip()
     shop.description = (description or "").strip()
