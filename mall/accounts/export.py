@@ -70,8 +70,12 @@ def is_open(export: DataExport | None) -> bool:
         return False
     if export.status is ExportStatus.PENDING:
         return True
-    return export.status is ExportStatus.READY and (
-        export.expires_at is not None and export.expires_at > utcnow()
+    # A file made before exports were sealed cannot be handed out: a new request may start.
+    sealed = (export.storage_key or "").endswith(".sealed")
+    return (
+        export.status is ExportStatus.READY
+        and sealed
+        and (export.expires_at is not None and export.expires_at > utcnow())
     )
 
 

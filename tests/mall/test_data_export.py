@@ -207,6 +207,23 @@ def test_asking_twice_builds_one_export(app, client, sign_in, two_customers):
     assert len(exports_sent(app, ADA)) == 1
 
 
+def test_an_export_from_before_sealing_does_not_block_a_new_one(
+    app, client, sign_in, two_customers
+):
+    ada, _, _ = two_customers
+    request_and_open(client, sign_in, app, ada)
+    export = db.session.scalar(sa.select(DataExport).where(DataExport.user_id == ada.id))
+    export.storage_key = export.storage_key.replace(".sealed", ".zip")  # as the old ones were
+    db.session.commit()
+    token = {"csrf_token": csrf_of(client.get("/account/privacy/").text)}
+    again = client.post("/account/privacy/export", data=token, follow_redirects=True)
+    assert "You already asked for your data" not in again.get_data(as_text=True)
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(DataExport).where(DataExport.user_id == ada.id)
+    )
+    assert count == 2
+
+
 def test_an_expired_link_is_gone_and_its_file_deleted(app, client, sign_in, two_customers):
     ada, _, _ = two_customers
     link = request_and_open(client, sign_in, app, ada)
