@@ -20,8 +20,9 @@ from mall.money import format_money
 from mall.pagination import page_number
 from mall.returns import forms, services
 from mall.returns.errors import ReturnError
-from mall.returns.models import ReturnPayer, ReturnRequest
+from mall.returns.models import ReturnPayer, ReturnRequest, ReturnStatus
 from mall.returns.policy import MAX_WINDOW_DAYS, category_windows, get_policy, save_policy
+from mall.returns.receipts import describe_already, refunded_before
 from mall.shops.admin_views import member_can
 from mall.shops.permissions import requires
 from tenants.keys import reveal
@@ -124,11 +125,13 @@ def _page(
     found: ReturnRequest, *, refuse_form: forms.RefuseForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
     order = services.orders_of([found])[found.order_id]
+    received = found.status is ReturnStatus.REFUNDED
     return render_template(
         "returns/admin/return.html",
         item=found,
         order=order,
         lines=services.lines_of(found),
+        already=describe_already(refunded_before(found)) if received else "",
         refuse_form=refuse_form or forms.RefuseForm(formdata=None),
         receive_form=forms.ReceiveForm(formdata=None),
         action_form=forms.ActionForm(formdata=None),
@@ -200,7 +203,7 @@ def receive(return_id: UUID) -> ResponseReturnValue:
         flash(forms.EXPIRED, "error")
         return _back(found)
     try:
-        refund = services.receive_and_refund(
+        received = services.receive_and_refund(
             found, restock=bool(form.restock.data), actor_id=current_user.id
         )
         db.session.commit()
@@ -208,13 +211,15 @@ def receive(return_id: UUID) -> ResponseReturnValue:
         db.session.rollback()
         flash(str(refused), "error")
         return _back(found)
-    if refund is None:
+    if received is None:
         db.session.rollback()
         _stale(found)
+        return _back(found)
+    note = describe_already(received.already)
+    if received.refund is None:
+        flash(f"Return received: nothing was left to refund. {note}", "success")
     else:
         order = services.orders_of([found])[found.order_id]
-        flash(
-            f"Return received: {format_money(refund.amount, code=order.currency)} refunded.",
-            "success",
-        )
+        amount = format_money(received.refund.amount, code=order.currency)
+        flash(f"Return received: {amount} refunded. {note}".strip(), "success")
     return _back(found)

@@ -7,8 +7,9 @@ less what open requests already name. Units not shipped yet cannot go back. A
 request is made once per form (its key). Each move is one conditional UPDATE
 from the state the page showed, so a double click or a stale page moves nothing
 twice; the refund goes through ``mall.orders.refunds.refund_order`` keyed by the
-request, so it is made once and its amounts are the orders capability's (capped
-at what is left).
+request, so it is made once and its amounts are the orders capability's, capped
+per line at what is left (``receipts``: the shop may have refunded from the order
+page first).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from mall.orders.errors import OrderError
 from mall.orders.models import (
     Order,
     OrderLine,
-    OrderRefund,
     OrderStatus,
     Shipment,
     ShipmentLine,
@@ -42,6 +42,7 @@ from mall.returns.errors import ReturnError
 from mall.returns.jobs import send_return_notice
 from mall.returns.models import ReturnLine, ReturnRequest, ReturnStatus
 from mall.returns.policy import windows_of_products
+from mall.returns.receipts import Received, plan_receipt, restock_already_refunded
 from tenants.guard import scoped_get
 
 MAX_REASON = 1000
@@ -60,6 +61,7 @@ class Returnable:
     until: datetime | None  # when the line's last parcel's window closes (None: none shipped)
     # (units, until) of each parcel whose units may go back now, the soonest closing first.
     windows: tuple[tuple[int, datetime], ...] = ()
+    pending: int = 0  # units already named by the order's open requests
 
 
 def get_return(return_id: UUID | str | None) -> ReturnRequest | None:
@@ -143,7 +145,8 @@ def returnable_lines(order: Order, *, now: datetime | None = None) -> list[Retur
         gone = shipped - kept + requested.get(line.id, 0)
         still = _still_open(sent, gone=gone, now=now)
         until = max((until for until, _ in sent), default=None)
-        shown.append(Returnable(line, sum(units for units, _ in still), until, still))
+        pending = requested.get(line.id, 0)
+        shown.append(Returnable(line, sum(units for units, _ in still), until, still, pending))
     return shown
 
 
@@ -287,12 +290,15 @@ def refuse(request: ReturnRequest, *, message: str, actor_id: UUID | None) -> bo
 
 def receive_and_refund(
     request: ReturnRequest, *, restock: bool, actor_id: UUID | None
-) -> OrderRefund | None:
+) -> Received | None:
     """Mark an approved return's goods received and refund their units, once.
 
-    None when the return was no longer approved (nothing changed). The amounts
-    are the orders capability's (``refund_order``), restocking through its stock
-    movements; raises ReturnError when the order cannot be refunded.
+    None when the return was no longer approved (nothing changed). Each line is
+    capped at what is left to refund of it (the shop may have refunded units from
+    the order page first): only that is refunded, nothing when nothing is left, and
+    the return closes either way. The amounts are the orders capability's
+    (``refund_order``); restocking moves stock for every unit received. Raises
+    ReturnError when the order cannot be refunded.
     """
     if not _move(
         request,
@@ -303,21 +309,30 @@ def receive_and_refund(
         actor_id=actor_id,
     ):
         return None
-    order = db.session.scalars(sa.select(Order).where(Order.id == request.order_id)).one()
-    wanted = RefundRequest(
-        quantities={line.order_line_id: line.quantity for line in request.lines},
-        restock=restock,
-        reason="Return received",
-        returned=True,  # shipped units came back: what is left to ship stays
-    )
-    try:
-        refund, _ = refund_order(order, wanted, actor_id=actor_id, key=f"return:{request.id}")
-    except OrderError as refused:
-        raise ReturnError(str(refused)) from None
-    request.refund_id = refund.id
+    order = db.session.scalars(
+        sa.select(Order)
+        .where(Order.id == request.order_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    receipt = plan_receipt(order, request, order_lines(order))
+    refund = None
+    if receipt.refund_now:
+        wanted = RefundRequest(
+            quantities=receipt.refund_now,
+            restock=restock,
+            reason="Return received",
+            returned=True,  # shipped units came back: what is left to ship stays
+        )
+        try:
+            refund, _ = refund_order(order, wanted, actor_id=actor_id, key=f"return:{request.id}")
+        except OrderError as refused:
+            raise ReturnError(str(refused)) from None
+        request.refund_id = refund.id
+    if restock:
+        restock_already_refunded(order, receipt.already, actor_id=actor_id)
     db.session.flush()
     enqueue_after_commit(send_return_notice, str(request.tenant_id), str(request.id), "refunded")
-    return refund
+    return Received(refund, receipt.already)
 
 
 def return_list(*, page: int, per_page: int = 25) -> Page:

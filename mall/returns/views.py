@@ -19,6 +19,7 @@ from mall.returns import forms, services
 from mall.returns.errors import ReturnError
 from mall.returns.policy import get_policy
 from tenants.context import tenant_context
+from tenants.keys import reveal
 from tenants.models import Tenant
 
 bp = Blueprint("returns", __name__, template_folder="templates")
@@ -80,5 +81,6 @@ def new_return(token: str) -> ResponseReturnValue:
             came_from=came_from,
             way_back=way_back,
             money=lambda minor: format_money(minor, code=order.currency),
+            reveal=reveal,
         )
     return private((html, status))

@@ -117,6 +117,6 @@ def test_a_signed_in_customer_returns_the_shipped_part_from_their_orders(page, l
     page.get_by_role("link", name=f"Return items of order {number}").click()
     expect(page.get_by_role("heading", name="Your requests")).to_be_visible()
     expect(page.get_by_text("Requested: to decide")).to_be_visible()
-    expect(page.get_by_text("Nothing in this order can be returned now")).to_be_visible()
+    expect(page.get_by_text("the shipped items are in your pending request")).to_be_visible()
     page.get_by_role("link", name="Back to your orders").click()
     expect(page.get_by_role("heading", name="Your orders")).to_be_visible()
