@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,7 +37,7 @@ from tenants.keys import CiphertextInvalid, KeyDestroyed, reveal, tenant_scope
 MAX_NOTES = 5000
 MAX_TAGS = 200
 MAX_NAME = 120
-_TAG = re.compile(r"[a-z0-9][a-z0-9-]{0,29}\Z")
+MAX_TAG = 30  # characters of one tag
 CSV_BATCH = 500
 CSV_HEADER = (
     "Name",
@@ -141,19 +142,30 @@ def _later(moment: datetime, than: datetime | None) -> bool:
     return moment.replace(tzinfo=None) > than.replace(tzinfo=None)
 
 
-def parse_tags(text: str) -> str:
-    """``"VIP, wholesale"`` -> ``"vip wholesale"``: lower-case labels, each once, in order.
+def _valid_tag(label: str) -> bool:
+    """Letters and digits of any script, and dashes after the first character."""
+    return (
+        0 < len(label) <= MAX_TAG
+        and label[0].isalnum()
+        and all(char.isalnum() or char == "-" for char in label)
+    )
 
-    Raises CrmError for a label with other characters than letters, digits and dashes.
+
+def parse_tags(text: str) -> str:
+    """``"VIP, Über-kunde"`` -> ``"vip über-kunde"``: lower-case labels, each once, in order.
+
+    Labels are NFC-normalised so "ü" typed either way is one tag. Raises CrmError for a
+    label with other characters than letters, digits and dashes, or longer than 30.
     """
     labels: list[str] = []
-    for raw in re.split(r"[\s,]+", text.strip().lower()):
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).strip().lower())
+    for raw in re.split(r"[\s,]+", folded):
         if not raw:
             continue
-        if not _TAG.match(raw):
+        if not _valid_tag(raw):
             raise CrmError(
                 f"The tag {raw[:30]!r} is not valid: use letters, digits and dashes, "
-                "at most 30 characters each."
+                f"at most {MAX_TAG} characters each."
             )
         if raw not in labels:
             labels.append(raw)
