@@ -28,6 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from mall import signals
+from mall.accounts.address_book import address_book
 from mall.accounts.addresses import AddressError, PostalAddress, clean_address
 from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.cart.models import Cart
@@ -45,7 +46,6 @@ from mall.checkout.services import (
     new_token,
     review,
     saved_address,
-    saved_addresses,
     set_addresses,
     set_contact,
     set_payment_method,
@@ -195,18 +195,27 @@ def _clean(fields: forms.AddressFields) -> PostalAddress | None:
 def address(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnValue:
     """Step 2: one shipping address for every shop (and a billing address if different)."""
     user = _user()
-    saved = saved_addresses(user) if user is not None else []
+    saved = address_book(user) if user is not None else []
     form = forms.AddressForm()
-    form.saved.choices = [(str(i), ", ".join(a.lines()[1:])) for i, a in saved] + [("", "New")]
+    # The name first: two saved addresses at one street differ only by it.
+    form.saved.choices = [(str(e.id), ", ".join(e.address.lines())) for e in saved] + [("", "New")]
     ship = _address_forms("ship", shipping_address(checkout) or billing_address(checkout))
     bill = _address_forms("bill", billing_address(checkout))
     if request.method == "GET" and not ship.country.data and checkout.country:
         ship.country.data = checkout.country  # the country the cart estimated for
     if request.method == "GET":
         form.billing_same.data = checkout.billing_address_ct is None
+        if checkout.shipping_address_ct is None and checkout.billing_address_ct is None:
+            # Nothing chosen yet for this checkout: offer the account's default address.
+            form.saved.data = next((str(e.id) for e in saved if e.is_default), "")
     if form.validate_on_submit():
         chosen = _chosen_saved(user, form.saved.data)
-        main = chosen or _clean(ship)
+        if chosen is not None and _typed_another(ship, checkout, chosen):
+            # The saved address is chosen by default: what was typed must not vanish silently.
+            form.saved.errors = [TYPED_AND_SAVED]
+            chosen = main = None
+        else:
+            main = chosen or _clean(ship)
         parcels = summary.needs_shipping
         separate = parcels and not form.billing_same.data
         billing = _clean(bill) if separate else None
@@ -228,6 +237,21 @@ def address(checkout: Checkout, cart: Cart, summary: Review) -> ResponseReturnVa
             return _go("shipping" if parcels else "payment")
     status = 400 if request.method == "POST" else 200
     return _page("address", checkout, summary, status, form=form, ship=ship, bill=bill, saved=saved)
+
+
+TYPED_AND_SAVED = (
+    "You typed a new address while a saved one is chosen: choose “A new address (below)” "
+    "to use what you typed, or clear the new address to use the saved one."
+)
+
+
+def _typed_another(fields: forms.AddressFields, checkout: Checkout, chosen: PostalAddress) -> bool:
+    """True when the new-address street holds something typed: neither the chosen saved
+    address's nor the one this checkout already had (the form shows that one again)."""
+    typed = (fields.line1.data or "").strip()
+    before = shipping_address(checkout) or billing_address(checkout)
+    known = {chosen.line1, before.line1 if before is not None else None}
+    return bool(typed) and typed not in known
 
 
 def _chosen_saved(user: Any, raw: str | None) -> PostalAddress | None:
