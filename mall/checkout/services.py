@@ -169,20 +169,6 @@ def save_address(user: User, address: PostalAddress) -> SavedAddress | None:
     return saved
 
 
-def saved_addresses(user: User, *, limit: int = MAX_ADDRESSES) -> list[tuple[UUID, PostalAddress]]:
-    """The customer's saved addresses, the default first, then newest (id and address): the
-    whole address book (it holds at most ``MAX_ADDRESSES``), so checkout offers every one."""
-    rows = db.session.scalars(
-        sa.select(SavedAddress)
-        .where(SavedAddress.user_id == user.id)
-        .order_by(
-            SavedAddress.is_default.desc(), SavedAddress.created_at.desc(), SavedAddress.id.desc()
-        )
-        .limit(limit)
-    )
-    return [(row.id, PostalAddress.from_json(row.address_json)) for row in rows]
-
-
 def saved_address(user: User, address_id: UUID) -> PostalAddress | None:
     """One of the customer's saved addresses by id (another customer's: None)."""
     row = db.session.scalar(
