@@ -83,6 +83,10 @@ class EntryKind(StrEnum):
     UNATTRIBUTED_REFUND = "unattributed_refund"
     ATTRIBUTION = "attribution"  # an unattributed refund assigned to a shop order
     ADJUSTMENT = "adjustment"
+    # Affiliate commissions (``affiliates.commissions``): earned, approved, reduced, clawed back
+    AFFILIATE_COMMISSION = "affiliate_commission"
+    AFFILIATE_APPROVAL = "affiliate_approval"
+    AFFILIATE_REVERSAL = "affiliate_reversal"
 
 
 class LedgerEntry(PlatformModel, db.Model):
