@@ -20,5 +20,5 @@ def wire(app: Flask) -> None:
         "affiliate_terms_admin.terms",
         "Affiliates",
         permission="shop.settings",
-        prefixes=("affiliate_terms_admin.",),
+        prefixes=("affiliate_terms_admin.", "affiliate_sales_admin."),
     )
