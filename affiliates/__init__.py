@@ -12,8 +12,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Each part of the program wires its own pages, hooks and jobs."""
-    from affiliates import applications, programs, tracking
+    from affiliates import applications, commissions, dashboard, payouts, programs, tracking
 
     programs.wire(app)
     applications.wire(app)
     tracking.wire(app)
+    commissions.wire(app)
+    dashboard.wire(app)
+    payouts.wire(app)

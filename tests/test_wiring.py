@@ -31,6 +31,12 @@ ROUTES = {
     ("/admin/affiliates/<uuid:affiliate_id>/reinstate", "POST"),
     ("/admin/affiliates/<uuid:affiliate_id>/reject", "POST"),
     ("/admin/affiliates/<uuid:affiliate_id>/suspend", "POST"),
+    ("/admin/affiliates/payouts/", "GET"),
+    ("/admin/affiliates/payouts/", "POST"),
+    ("/admin/affiliates/payouts/<uuid:payout_id>/failed", "POST"),
+    ("/admin/affiliates/payouts/batches/<uuid:batch_id>", "GET"),
+    ("/admin/affiliates/payouts/batches/<uuid:batch_id>/paid", "POST"),
+    ("/admin/affiliates/payouts/batches/<uuid:batch_id>/paypal.csv", "GET"),
     ("/admin/affiliates/settings", "GET"),
     ("/admin/affiliates/settings", "POST"),
     ("/admin/audit", "GET"),
@@ -49,8 +55,10 @@ ROUTES = {
     ("/admin/shops/<uuid:shop_id>/suspend", "POST"),
     ("/affiliates/", "GET"),
     ("/affiliates/apply", "GET,POST"),
+    ("/affiliates/dashboard", "GET"),
     ("/affiliates/home", "GET"),
     ("/affiliates/home/payout", "POST"),
+    ("/affiliates/links", "GET"),
     ("/cart/", "GET"),
     ("/cart/add", "POST"),
     ("/cart/country", "POST"),
@@ -88,6 +96,8 @@ ROUTES = {
     ("/shop/<shop>/admin/affiliates/products", "GET"),
     ("/shop/<shop>/admin/affiliates/products", "POST"),
     ("/shop/<shop>/admin/affiliates/products/<uuid:product_id>/remove", "POST"),
+    ("/shop/<shop>/admin/affiliates/sales", "GET"),
+    ("/shop/<shop>/admin/affiliates/sales/<uuid:commission_id>", "GET"),
     ("/shop/<shop>/admin/catalog/", "GET,POST"),
     ("/shop/<shop>/admin/catalog/csv/", "GET"),
     ("/shop/<shop>/admin/catalog/csv/export.csv", "GET"),
@@ -257,6 +267,7 @@ ROUTES = {
 
 MALL_COMMANDS = [
     "affiliates",
+    "affiliates approve-due",
     "affiliates rollup",
     "backfill",
     "catalog",
@@ -293,6 +304,7 @@ PERIODIC_JOBS = [
     ("mall.ledger.jobs:run_payouts", 24 * 3600),
     ("mall.ledger.jobs:sync_connect_accounts", 6 * 3600),
     ("affiliates.tracking.jobs:roll_up_clicks", 600),
+    ("affiliates.commissions.jobs:approve_due_commissions", 3600),
 ]
 
 

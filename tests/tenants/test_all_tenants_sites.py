@@ -14,6 +14,14 @@ PACKAGES = ("mall", "tenants", "affiliates", "vendors", "config")
 
 # "path:function" -> why it reads across shops.
 ALLOWED: dict[str, str] = {
+    "affiliates/dashboard/numbers.py:commissions_by_status": (
+        "affiliate dashboard: the affiliate's own commissions in every shop summed per status"
+        " (by affiliate id; amounts and counts only)"
+    ),
+    "affiliates/dashboard/numbers.py:latest_commissions": (
+        "affiliate dashboard: the affiliate's own commissions in every shop (by affiliate id)"
+        " with their orders' numbers; no customer data"
+    ),
     "mall/catalog/search.py:search_products": (
         "mall-wide catalog search and category pages: published products of active shops"
     ),
@@ -137,6 +145,22 @@ ALLOWED: dict[str, str] = {
     "mall/newsletters/services.py:forget_subscriber": (
         "account erasure: deletes the erased account's newsletter subscriptions in every"
         " shop (by account id; reads nothing)"
+    ),
+    "mall/newsletters/services.py:follow_email_change": (
+        "email change: which shops hold subscriptions linked to the account (tenant ids by"
+        " account id); each is moved to the new address in its own shop's context"
+    ),
+    "affiliates/commissions/services.py:approve_due": (
+        "affiliate job: pending commissions whose holding period ended, in every shop (ids"
+        " only); each is approved in its own shop's context"
+    ),
+    "affiliates/payouts/services.py:_commissions": (
+        "affiliate payouts: mark the commissions a payout settles (one UPDATE by affiliate id"
+        " or payout id, in every shop that owes them); reads nothing"
+    ),
+    "affiliates/payouts/queries.py:commissions_of": (
+        "affiliate payouts: the commissions one payout settled (by payout and affiliate id),"
+        " in every shop that paid them"
     ),
     "mall/newsletters/subscribers.py:checkout_shops": (
         "checkout opt-in: which shops have an order in this checkout (tenant ids by checkout"
