@@ -12,10 +12,12 @@ def init_app(app: Flask) -> None:
     ``DOWNLOAD_ACCEL_PREFIX``, ``DOWNLOAD_LINK_TTL``) are read in ``config``."""
     from mall.accounts.account_links import add_account_link
     from mall.delivery import admin_views, queries, subscribers, views
+    from mall.orders.status import add_fulfilment_hold
     from mall.orders.tracking import add_page_link
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     subscribers.connect()
     add_page_link(app, queries.tracking_page_link)
+    add_fulfilment_hold(app, queries.key_holds)  # an order owed a licence key is not fulfilled
     add_account_link(app, "Your downloads", "delivery.account_downloads")

@@ -11,18 +11,23 @@ from wtforms import BooleanField, HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from mall.delivery.services import MAX_DAYS, MAX_LIMIT
+from mall.delivery.staff import EXTEND_DAYS_MESSAGE, MAX_EXTEND_DAYS
 
 EXPIRED = "The form expired: reload the page and try again."
 
 
-def _whole(label: str, *, most: int, required: bool = True, least: int = 0) -> IntegerField:
+def _whole(
+    label: str, *, most: int, required: bool = True, least: int = 0, message: str = ""
+) -> IntegerField:
     first = InputRequired(message="Enter a whole number.") if required else Optional()
     return IntegerField(
         label,
         validators=[
             first,
             NumberRange(
-                min=least, max=most, message=f"Enter a whole number from {least} to {most}."
+                min=least,
+                max=most,
+                message=message or f"Enter a whole number from {least} to {most}.",
             ),
         ],
     )
@@ -76,5 +81,5 @@ class RegrantForm(_KeyedForm):
 class ExtendForm(_KeyedForm):
     """Add days and downloads to an active grant."""
 
-    days = _whole("Days to add", most=MAX_DAYS)
+    days = _whole("Days to add", most=MAX_EXTEND_DAYS, message=EXTEND_DAYS_MESSAGE)
     downloads = _whole("Downloads to add per file", most=MAX_LIMIT)

@@ -21,7 +21,7 @@ from mall import csvsafe
 from mall.catalog.models import ProductKind, Variant
 from mall.delivery.errors import DeliveryError
 from mall.delivery.jobs import send_keys_issued_email
-from mall.delivery.keys import get_pool, issue_keys, rearm, warn_if_low
+from mall.delivery.keys import get_pool, issue_keys, rearm, settle_order, warn_if_low
 from mall.delivery.models import DownloadGrant, GrantStatus, KeyPool, LicenceKey, normalise_key
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
@@ -190,6 +190,7 @@ def fill_waiting(pool: KeyPool) -> int:
         if issue_keys(grant, pool=pool):
             filled += 1
             enqueue_after_commit(send_keys_issued_email, str(grant.tenant_id), str(grant.id))
+            settle_order(grant, message="Fulfilled: the licence keys it waited for were issued.")
         if grant.waiting_for_keys:
             break  # the pool ran dry: later lines keep waiting
     return filled

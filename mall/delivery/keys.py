@@ -33,6 +33,9 @@ from mall.delivery.models import (
 )
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
+from mall.orders.fulfilment import fulfil_released
+from mall.orders.models import Order
+from tenants.guard import scoped_get
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,15 @@ def issue_keys(grant: DownloadGrant, *, pool: KeyPool | None = None) -> int:
         db.session.refresh(grant)
     warn_if_low(pool)
     return taken
+
+
+def settle_order(grant: DownloadGrant, *, message: str) -> bool:
+    """The order of ``grant``, held back while keys were owed, is fulfilled (once) when no
+    line waits any more and nothing else is left to do; ``message`` on its timeline."""
+    if grant.waiting_for_keys:
+        return False
+    order = scoped_get(Order, grant.order_id)
+    return order is not None and fulfil_released(order, message=message)
 
 
 def revoke_keys(grant: DownloadGrant) -> int:

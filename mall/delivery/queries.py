@@ -8,6 +8,7 @@ own purchases, found by their account id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -19,7 +20,7 @@ from sqlalchemy.orm import contains_eager
 from mall.catalog.models import DigitalFile, Product, ProductKind, Variant
 from mall.delivery import keys as key_pools
 from mall.delivery.downloads import grant_state
-from mall.delivery.models import DownloadCounter, DownloadGrant, LicenceKey
+from mall.delivery.models import DownloadCounter, DownloadGrant, GrantStatus, LicenceKey
 from mall.delivery.tokens import file_token, order_token
 from mall.extensions import db
 from mall.orders.models import Order, OrderLine
@@ -206,3 +207,24 @@ def tracking_page_link(order: Order) -> tuple[str, str] | None:
         return None
     url = url_for("delivery.order_page", token=order_token(order))
     return "Your downloads and licence keys", url
+
+
+WAITING_FOR_KEY = "Waiting for a licence key"
+
+
+def key_holds(orders: Sequence[Order]) -> dict[UUID, str]:
+    """The orders (of the shop in context) still owed a licence key: held back from
+    "fulfilled" (``mall.orders.status.add_fulfilment_hold``); one query."""
+    ids = sorted({order.id for order in orders})
+    if not ids:
+        return {}
+    waiting = db.session.scalars(
+        sa.select(DownloadGrant.order_id)
+        .where(
+            DownloadGrant.order_id.in_(ids),
+            DownloadGrant.status == GrantStatus.ACTIVE,
+            DownloadGrant.keys_issued < DownloadGrant.keys_needed,
+        )
+        .distinct()
+    )
+    return {order_id: WAITING_FOR_KEY for order_id in waiting}

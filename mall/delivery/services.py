@@ -280,15 +280,21 @@ def follow_refund(order: Order, *, line_ids: Iterable[UUID], full: bool) -> int:
         return revoke_order(order, reason="The order was refunded.")
     wanted = set(line_ids)
     revoked = 0
+    released = None
     for grant in grants_of_order(order):
         if grant.order_line_id not in wanted or grant.status is not GrantStatus.ACTIVE:
             continue
         line = get_line(grant.order_line_id)
         if line is None:
             continue
+        was_waiting = grant.waiting_for_keys
         left = line.quantity - line.quantity_refunded
         if left <= 0:
             revoked += revoke_grant(grant, reason="The item was refunded.")
         elif grant.keys_needed > left:
             keys.trim_keys(grant, keep=left)
+        if was_waiting and not grant.waiting_for_keys:
+            released = grant
+    if released is not None:  # the units still owed a key were refunded: nothing holds the order
+        keys.settle_order(released, message="Fulfilled: the items waiting for a key were refunded.")
     return revoked

@@ -21,7 +21,6 @@ from mall.delivery.errors import DeliveryError
 from mall.delivery.jobs import send_downloads_email
 from mall.delivery.models import DownloadCounter, DownloadGrant, GrantStatus
 from mall.delivery.services import (
-    MAX_DAYS,
     MAX_LIMIT,
     check_days,
     delivery_settings,
@@ -37,6 +36,8 @@ from mall.orders.models import Order, OrderLine
 from mall.orders.services import record_event
 
 MAX_EXTEND_DAYS = 3_650  # one extension adds at most ten years
+# The Extend form's range and this service's limit: one number, one sentence.
+EXTEND_DAYS_MESSAGE = f"Add from 0 to {MAX_EXTEND_DAYS:,} days at a time."
 LATEST_EXPIRY = datetime(9000, 1, 1, tzinfo=UTC)  # far from datetime's limit (year 9999)
 FORM_KEY = re.compile(r"[0-9a-f]{32}\Z")
 KEYS_REMEMBERED = 20  # the grant's last staff forms: each acts once
@@ -97,7 +98,9 @@ def regrant(
         .execution_options(synchronize_session=False)
     )
     if was_revoked:
-        keys.reopen_need(grant, units=max(line.quantity - line.quantity_refunded, 0))
+        # A line refunded in full and given anyway (``refunded_ok``) owes every unit's key.
+        left = line.quantity - line.quantity_refunded
+        keys.reopen_need(grant, units=left if left > 0 else line.quantity)
     db.session.flush()
     if grant.waiting_for_keys:
         keys.issue_keys(grant)
@@ -118,12 +121,12 @@ def extend_grant(
     """
     if grant.status is not GrantStatus.ACTIVE:
         raise DeliveryError("This access was withdrawn: give it again instead of extending it.")
-    if not 0 <= days <= MAX_DAYS or not 0 <= downloads <= MAX_LIMIT:
-        raise DeliveryError("Enter whole numbers of days and downloads to add.")
+    if not 0 <= days <= MAX_EXTEND_DAYS:
+        raise DeliveryError(EXTEND_DAYS_MESSAGE)
+    if not 0 <= downloads <= MAX_LIMIT:
+        raise DeliveryError(f"Add from 0 to {MAX_LIMIT:,} downloads per file at a time.")
     if days == 0 and downloads == 0:
         raise DeliveryError("Add at least one day or one download.")
-    if days > MAX_EXTEND_DAYS:
-        raise DeliveryError(f"Extend by at most {MAX_EXTEND_DAYS:,} days at a time.")
     _check_key(key)
     expires_at = None
     if days and grant.expires_at is not None:

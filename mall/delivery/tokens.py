@@ -1,8 +1,12 @@
 """Signed links to a buyer's downloads: ids only, unguessable, refused when altered.
 
 - The order's downloads page (``/downloads/order/<token>``): the shop's and the
-  order's ids, signed with the app's secret. It lives as long as the order's
-  access does (the page then says what expired).
+  order's ids and the order's ``tracking_version``, signed with the app's
+  secret. It lives as long as the order's access does (the page then says what
+  expired) and is revoked with the tracking link: "New tracking link" raises the
+  version, and every older downloads link answers 404 too. A link made before
+  the version was carried (two ids) counts as version 1, the first one, so it
+  works until the first renewal.
 - A file (``/downloads/file/<token>``): the shop's, grant's and file's ids,
   signed and timed; ``DOWNLOAD_LINK_TTL`` seconds after it was made it is
   refused as expired (the downloads page makes fresh ones).
@@ -39,10 +43,13 @@ def link_ttl() -> int:
     return int(current_app.config.get("DOWNLOAD_LINK_TTL") or DEFAULT_LINK_TTL)
 
 
+FIRST_VERSION = 1  # ``Order.tracking_version`` of an order whose link was never renewed
+
+
 def order_token(order: Order) -> str:
-    """The signed token of an order's downloads page."""
+    """The signed token of an order's downloads page (revoked with its tracking link)."""
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=ORDER_SALT).dumps(
-        [order.tenant_id.hex, order.id.hex]
+        [order.tenant_id.hex, order.id.hex, order.tracking_version]
     )
 
 
@@ -51,13 +58,21 @@ def order_link(order: Order) -> str:
     return external_url("delivery.order_page", token=order_token(order))
 
 
-def read_order_token(token: str) -> tuple[UUID, UUID]:
-    """(shop id, order id) of a downloads page token; LinkInvalid when it is not one."""
+def read_order_token(token: str) -> tuple[UUID, UUID, int]:
+    """(shop id, order id, tracking version) of a downloads page token; LinkInvalid when it
+    is not one. Compare the version with the order's: an older one was revoked."""
     try:
         payload = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=ORDER_SALT).loads(token)
     except BadSignature:
         raise LinkInvalid(token) from None
-    return _ids(payload, 2)  # type: ignore[return-value]
+    if isinstance(payload, list) and len(payload) == 3:
+        *ids, version = payload
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise LinkInvalid("version")
+        shop_id, order_id = _ids(ids, 2)
+        return shop_id, order_id, version
+    shop_id, order_id = _ids(payload, 2)  # a link sent before versions: the first version
+    return shop_id, order_id, FIRST_VERSION
 
 
 def file_token(grant: DownloadGrant, file_id: UUID) -> str:

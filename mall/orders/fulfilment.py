@@ -21,8 +21,13 @@ tracking link by a job that gets ids only and opens the order's sealed email in
 the shop's context.
 
 An order with nothing to ship (digital items only) is fulfilled when it is paid:
-``fulfil_digital`` (called by ``mark_order_paid``) announces ``order_fulfilled``
-with ``shipment_id=None``.
+``fulfil_digital`` (called by ``mark_order_paid``, after ``order_paid``) announces
+``order_fulfilled`` with ``shipment_id=None``.
+
+A later domain may hold an order back from "fulfilled" (``status.add_fulfilment_hold``:
+delivery while a licence key is owed): it stays paid or partially fulfilled, its
+pages say why (``status.holds_of``), and ``fulfil_released`` completes it, once,
+when the domain lifts the hold.
 
 Like every service these flush and never commit; a raised ``OrderError`` may
 leave a half-made shipment in the session, so the caller rolls back.
@@ -136,7 +141,7 @@ def fulfil_digital(order: Order) -> bool:
     ``order_fulfilled`` with ``shipment_id=None``. False when something ships or
     the order is not (or no longer) simply paid.
     """
-    if order.status is not OrderStatus.PAID or _anything_ships(order):
+    if order.status is not OrderStatus.PAID or _anything_ships(order) or status.held(order):
         return False
     if not status.move(
         order, OrderStatus.FULFILLED, sources=frozenset({OrderStatus.PAID}), fulfilled_at=utcnow()
@@ -156,6 +161,8 @@ def complete_if_nothing_left(order: Order, *, actor_id: UUID | None = None) -> b
     """
     if order.status is not OrderStatus.PARTIALLY_FULFILLED or shippable_lines(order):
         return False
+    if status.held(order):
+        return False
     if not status.move(
         order,
         OrderStatus.FULFILLED,
@@ -164,6 +171,33 @@ def complete_if_nothing_left(order: Order, *, actor_id: UUID | None = None) -> b
     ):
         return False
     _record(order, "fulfilled", "Fulfilled: the items left to ship were refunded.", actor_id)
+    order_fulfilled.send(order, shipment_id=None, complete=True)
+    return True
+
+
+def fulfil_released(order: Order, *, message: str) -> bool:
+    """A hold on ``order`` was lifted: fulfil it (once) when nothing else is left to do.
+
+    A paid order with nothing to ship, or a partially fulfilled one with nothing
+    left to ship, moves to fulfilled and announces ``order_fulfilled``
+    (``shipment_id=None``); ``message`` goes on its timeline. False otherwise.
+    """
+    db.session.refresh(order)
+    if order.status is OrderStatus.PAID:
+        if _anything_ships(order):
+            return False
+    elif order.status is not OrderStatus.PARTIALLY_FULFILLED or shippable_lines(order):
+        return False
+    if status.held(order):
+        return False
+    if not status.move(
+        order,
+        OrderStatus.FULFILLED,
+        sources=frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_FULFILLED}),
+        fulfilled_at=utcnow(),
+    ):
+        return False
+    _record(order, "fulfilled", message, None)
     order_fulfilled.send(order, shipment_id=None, complete=True)
     return True
 
@@ -259,7 +293,7 @@ def _take_units(line: OrderLine, units: int) -> None:
 
 
 def _move_after_shipping(order: Order) -> bool:
-    complete = not shippable_lines(order)
+    complete = not shippable_lines(order) and not status.held(order)
     if complete:
         status.move(order, OrderStatus.FULFILLED, fulfilled_at=utcnow())
     else:

@@ -17,6 +17,7 @@ from mall.extensions import db
 from mall.jobs import job
 from mall.mail import deliver, render_message
 from mall.money import format_money
+from mall.orders.status import holds_of
 from mall.shops.models import Membership, Role
 from mall.urls import external_url
 from tenants.context import tenant_context
@@ -45,6 +46,8 @@ def send_new_order_email(tenant_id: str, order_id: str) -> None:
             "lines": list(order.lines),
             "money": lambda minor: format_money(minor, code=order.currency),
             "order_url": external_url("orders_admin.order", shop=shop.slug, order_id=order.id),
+            # Why a paid order is not fulfilled yet (delivery: a licence key still owed).
+            "hold": holds_of([order]).get(order.id),
         }
         owners = db.session.scalars(
             sa.select(User)

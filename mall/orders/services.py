@@ -313,8 +313,9 @@ def mark_order_paid(
         )
         return True
     record_event(order, "paid", note or "Payment received.", actor_id=actor_id)
-    fulfil_digital(order)  # nothing to ship (digital only): fulfilled now
     order_paid.send(order)
+    # After the signal: a later domain may hold the order (a licence key still owed).
+    fulfil_digital(order)  # nothing to ship (digital only): fulfilled now
     return True
 
 

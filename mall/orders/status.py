@@ -16,13 +16,20 @@ the order keeps its fulfilment status while part of its money went back.
 sources)``): whichever caller gets there first moves the order, a repeat
 changes nothing (False), and a move the machine does not allow raises
 ``InvalidTransition`` with a sentence a shop owner can read.
+
+A later domain may hold an order back from "fulfilled" (``add_fulfilment_hold``;
+delivery while a licence key is owed): ``holds_of`` says which and why, for the
+pages and for ``mall.orders.fulfilment``, which will not fulfil a held order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from mall.db import utcnow
 from mall.extensions import db
@@ -118,3 +125,36 @@ def move(
     if order.status is new:
         return False
     raise InvalidTransition(refusal(order, new))
+
+
+# ---------------------------------------------------------------- holds
+# A later domain may keep an order from "fulfilled" (delivery: a licence key still owed);
+# ``mall.orders.fulfilment`` asks before it fulfils, the pages show why.
+
+HOLDS_KEY = "mall.orders.fulfilment_holds"
+Hold = Callable[[Sequence[Order]], Mapping[UUID, str]]
+
+
+def add_fulfilment_hold(app: Flask, func: Hold) -> None:
+    """Let a later domain hold orders back from "fulfilled": ``func(orders)`` returns
+    {order id: why} for those it holds, in their shop's context, in a constant number of
+    queries (delivery: a licence key still owed)."""
+    holds = app.extensions.setdefault(HOLDS_KEY, [])
+    if func not in holds:
+        holds.append(func)
+
+
+def holds_of(orders: Sequence[Order]) -> dict[UUID, str]:
+    """Why each of ``orders`` may not be fulfilled yet, by order id (absent: not held)."""
+    found: dict[UUID, str] = {}
+    if not orders:
+        return found
+    for func in current_app.extensions.get(HOLDS_KEY, []):
+        for order_id, why in func(orders).items():
+            found.setdefault(order_id, why)
+    return found
+
+
+def held(order: Order) -> bool:
+    """True while a later domain holds ``order`` back from "fulfilled"."""
+    return bool(holds_of([order]))

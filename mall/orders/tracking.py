@@ -30,6 +30,7 @@ from mall.extensions import db
 from mall.orders.errors import OrderError
 from mall.orders.models import Order, OrderEvent, OrderLine, OrderRefund, OrderStatus
 from mall.orders.shipment_queries import ShipmentRow, order_lines, shipments_of, shippable_lines
+from mall.orders.status import holds_of
 from mall.urls import external_url
 from tenants.context import tenant_context
 from tenants.guard import scoped_get
@@ -196,7 +197,8 @@ def tracking_page(order: Order) -> TrackingPage:
     """What the customer's tracking page shows (call in the order's shop context).
 
     Five queries whatever the order's size: lines, shipments, their items,
-    refunds and events (the shop row is already loaded with the order's scope).
+    refunds and events (the shop row is already loaded with the order's scope),
+    and one per domain that may hold the order (``status.add_fulfilment_hold``).
     """
     shop = db.session.get(Tenant, order.tenant_id)
     lines = order_lines(order)
@@ -221,7 +223,8 @@ def tracking_page(order: Order) -> TrackingPage:
     return TrackingPage(
         shop=shop,
         order=order,
-        status_label=customer_status(order),
+        # A held order says why (delivery: "Waiting for a licence key").
+        status_label=holds_of([order]).get(order.id) or customer_status(order),
         lines=lines,
         shipments=shipments_of(order, lines),
         still_to_ship=shippable_lines(order, lines)

@@ -8,6 +8,8 @@ host only that shop's orders are served. Responses are ``no-store`` and
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from flask import Blueprint, abort, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -24,14 +26,19 @@ bp = Blueprint("tracking", __name__, url_prefix="/orders", template_folder="temp
 def tracked_or_404(token: str) -> Order:
     """The order of a valid, current tracking token served on this host; else a 404."""
     order = find_tracked_order(token)
-    if order is None:
+    if order is None or not served_on_this_host(order.tenant_id):
         abort(404)
-    host_shop = request.environ.get("mall.host_shop")
-    if host_shop is not None:
-        shop = db.session.get(Tenant, order.tenant_id)
-        if shop is None or shop.slug != host_shop:
-            abort(404)  # another shop's host serves its own orders only
     return order
+
+
+def served_on_this_host(shop_id: UUID) -> bool:
+    """False on another shop's own host (subdomain or custom domain): it serves its own
+    orders only. The mall's host serves every shop's."""
+    host_shop = request.environ.get("mall.host_shop")
+    if host_shop is None:
+        return True
+    shop = db.session.get(Tenant, shop_id)
+    return shop is not None and shop.slug == host_shop
 
 
 def private(response: ResponseReturnValue) -> ResponseReturnValue:

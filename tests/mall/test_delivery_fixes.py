@@ -171,7 +171,7 @@ def test_an_extension_is_capped_with_a_message(client, shop_a, member_of_a, no_c
     assert extend(client, line_id, days="36500", key="1" * 32).status_code == 303
     assert the_grant(shop_a, order_id).expires_at == until
     html = client.get(f"{ADMIN}/orders/{order_id}").get_data(as_text=True)
-    assert "Extend by at most 3,650 days at a time." in html
+    assert "Days to add: Add from 0 to 3,650 days at a time." in html
     with tenant_context(shop_a):
         db.session.execute(
             sa.update(DownloadGrant).values(expires_at=datetime(9990, 1, 1, tzinfo=UTC))

@@ -41,6 +41,7 @@ from mall.orders.errors import OrderError
 from mall.orders.models import Order, OrderStatus
 from mall.orders.numbers import order_prefix
 from mall.orders.queries import OrderSearch
+from mall.orders.status import holds_of
 from mall.pagination import decode_position
 from mall.shops.permissions import can, requires
 from tenants.context import tenant_context
@@ -71,6 +72,7 @@ def order_helpers() -> dict[str, Any]:
         "format_money": format_money,
         "reveal": reveal,
         "status_label": lambda status: queries.STATUS_LABELS.get(status, str(status)),
+        "fulfilment_holds": holds_of,  # {order id: why it is not fulfilled yet}
         "payment_label": lambda status: forms.PAYMENT_LABELS.get(status, str(status)),
         "method_label": lambda method: PAYMENT_METHODS.get(
             method, method.replace("_", " ").capitalize()
