@@ -198,7 +198,7 @@ def test_the_operator_sees_commission_and_revenue_and_pays_shops_out(
     assert cents(total.locator("td[data-label='Commission']").inner_text()) > 0
 
     # Payouts: a run puts the new shop (and any other shop owed) in the open manual batch.
-    console.get_by_role("link", name="Payouts").click()
+    console.get_by_role("link", name="Payouts", exact=True).click()
     expect(page.get_by_role("heading", name="Payouts", exact=True)).to_be_visible()
     shop_row = page.get_by_role("row").filter(has_text=name)
     owed = cents(shop_row.locator("td[data-label='Available']").inner_text())
