@@ -14,8 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from affiliates.applications import forms, services
+from affiliates.coupons.services import coupons_of
 from affiliates.errors import AffiliateError
 from affiliates.models import Affiliate, AffiliateStatus
+from affiliates.programs.forms import ConfirmForm
+from affiliates.programs.private import invitations_of
 from affiliates.programs.settings import program_settings
 from mall.accounts.auth import verified_required
 from mall.extensions import db
@@ -107,6 +110,9 @@ def _home_page(
             )
         context["link"] = services.share_link(mine.code) if mine.code else None
         context["recruiter"] = services.codes_of({mine.recruited_by_id}).get(mine.recruited_by_id)
+        context["invitations"] = invitations_of(mine)
+        context["coupons"] = coupons_of(mine)
+        context["answer_form"] = ConfirmForm(formdata=None)
     return render_template(f"{TEMPLATES}/home.html", **context), status, PRIVATE
 
 

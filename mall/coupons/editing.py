@@ -22,6 +22,7 @@ from mall.extensions import db
 from mall.money import check_amount
 from mall.numbers import MAX_COUNT, check_whole
 from mall.pagination import Page, paginate
+from tenants.audit import record_audit
 from tenants.guard import scoped_get
 
 MAX_PERCENT_BP = 10_000  # 100 %
@@ -118,6 +119,30 @@ def set_coupon_active(coupon: ShopCoupon | MallCoupon, *, active: bool) -> bool:
         return False
     coupon.active = active
     db.session.flush()
+    return True
+
+
+def set_coupon_affiliate(
+    coupon: ShopCoupon | MallCoupon, affiliate_id: UUID | None, *, actor_id: UUID | None
+) -> bool:
+    """Attribute the coupon's sales to the affiliate ``affiliate_id`` (None: to nobody); the
+    caller checked the affiliate may earn there. False when it already was so; audited."""
+    if coupon.affiliate_id == affiliate_id:
+        return False
+    coupon.affiliate_id = affiliate_id
+    db.session.flush()
+    shop_id = getattr(coupon, "tenant_id", None)
+    record_audit(
+        "coupon.affiliate_set" if affiliate_id is not None else "coupon.affiliate_removed",
+        actor_id=actor_id,
+        target_type="shop_coupon" if shop_id is not None else "mall_coupon",
+        target_id=coupon.id,
+        details={
+            "code": coupon.code,
+            "affiliate_id": str(affiliate_id) if affiliate_id else None,
+            **({"shop_id": str(shop_id)} if shop_id is not None else {}),
+        },
+    )
     return True
 
 
