@@ -47,6 +47,10 @@ payment_dispute_updated = _signals.signal("payment-dispute-updated")
 # sender: the Payment; the same arguments, ``status`` won, lost or warning_closed: a dispute
 # closed. The ledger pays the shops again (won) or leaves the chargeback on them (lost), once.
 payment_dispute_closed = _signals.signal("payment-dispute-closed")
+# sender: the Order (in its shop's context) whose share of a dispute was lost, in full or in
+# part, once per dispute; ``dispute_id``, ``amount`` (what the card network kept of the order),
+# ``disputed`` (the order's share of the dispute). Affiliates take back the order's commissions.
+dispute_lost = _signals.signal("dispute-lost")
 
 # sender: the Order (in its shop's context) that became paid.
 order_paid = _signals.signal("order-paid")

@@ -88,7 +88,9 @@ def take_back(order: Order, *, event: str, full: bool) -> int:
 
 def _reduce(row: AffiliateCommission, order: Order, *, target: int, event: str) -> int:
     """Reduce an unpaid commission so that ``target`` in all was taken from it."""
-    step = target - (row.original_amount - row.amount)
+    # A payout that failed sends paid rows back to approved: what clawbacks took meanwhile
+    # was taken already.
+    step = target - (row.original_amount - row.amount) - _clawed(row)
     key = reduce_key(row, event)
     if step <= 0 or find_entry(key) is not None:
         return 0
@@ -167,3 +169,10 @@ def on_order_refunded(order: Order, *, refund_id: Any = None, full: bool = False
 def on_order_cancelled(order: Order, **_: Any) -> None:
     """A cancelled order earns nothing: take back whatever its commissions still hold."""
     take_back(order, event=CANCEL, full=True)
+
+
+def on_dispute_lost(order: Order, *, dispute_id: Any = None, **_: Any) -> None:
+    """A lost dispute (in its shop's context): the card network took the order's money back,
+    so its commissions go back to the shop as after a full refund, once per dispute."""
+    event = f"dispute:{dispute_id.hex if hasattr(dispute_id, 'hex') else dispute_id}"
+    take_back(order, event=event, full=True)

@@ -8,8 +8,9 @@ from flask import Flask
 
 def wire(app: Flask) -> None:
     """Register this part's pages (called by ``affiliates.init_app``): the affiliate's
-    dashboard and link builder, and the shop's affiliate sales in its back office."""
-    from affiliates.dashboard import admin_views, views
+    dashboard, link builder and payouts, and the shop's affiliate sales in its back office."""
+    from affiliates.dashboard import admin_views, payout_views, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(payout_views.bp)
     app.register_blueprint(admin_views.bp)

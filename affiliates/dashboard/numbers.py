@@ -24,9 +24,10 @@ from affiliates.models import (
     AffiliateCommission,
     AffiliateDailyPage,
     AffiliateDailyStat,
+    AffiliatePayout,
     CommissionStatus,
 )
-from affiliates.payouts.queries import payouts_of
+from affiliates.payouts.queries import commissions_of, get_payout, payouts_of
 from mall.db import utcnow
 from mall.extensions import db
 from mall.money import proportion
@@ -212,6 +213,29 @@ def latest_commissions(
         for row in page.items
     ]
     return page, rows
+
+
+def own_payout(affiliate: Affiliate, payout_id: UUID | str | None) -> AffiliatePayout | None:
+    """The affiliate's own payout by id; None for a malformed id or anyone else's payout."""
+    payout = get_payout(payout_id)
+    return payout if payout is not None and payout.affiliate_id == affiliate.id else None
+
+
+def payout_commissions(payout: AffiliatePayout) -> list[CommissionRow]:
+    """The commissions (and clawbacks) the payout settled, with shop names and order numbers
+    (three queries whatever their number)."""
+    settled = commissions_of(payout)
+    with all_tenants("affiliate payout page: the order numbers of the payout's commissions"):
+        numbers = _order_numbers(settled)
+    names = _shop_names({row.tenant_id for row in settled})
+    return [
+        CommissionRow(
+            commission=row,
+            shop_name=names.get(row.tenant_id, ""),
+            order_number=numbers.get((row.tenant_id, row.order_id), ""),
+        )
+        for row in settled
+    ]
 
 
 def _order_numbers(commissions: list[AffiliateCommission]) -> dict[tuple[UUID, UUID], str]:

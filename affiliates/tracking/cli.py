@@ -6,10 +6,8 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask.cli import AppGroup
 
 from affiliates.tracking.rollups import roll_up
-from mall.cli import add_commands, mall_cli
 from mall.db import utcnow
 from mall.extensions import db
 
@@ -43,13 +41,3 @@ def rollup_command(day: str | None) -> None:
         f"Rolled up {wanted.isoformat()}: {rolled.affiliates} affiliates, "
         f"{rolled.pages} landing pages."
     )
-
-
-def add_rollup_command() -> None:
-    """Put ``rollup`` in the ``flask mall affiliates`` group (made here if no part made it)."""
-    group = mall_cli.commands.get("affiliates")
-    if group is None:
-        group = AppGroup("affiliates", help="The affiliate program.")
-        add_commands(group)
-    if isinstance(group, click.Group) and "rollup" not in group.commands:
-        group.add_command(rollup_command)

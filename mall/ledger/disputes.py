@@ -49,7 +49,7 @@ from mall.money import allocate, format_money
 from mall.orders.models import Order, PaymentStatus
 from mall.orders.services import get_order, orders_of_checkout, record_event
 from mall.payments.models import Payment
-from mall.signals import payment_dispute_closed, payment_dispute_updated
+from mall.signals import dispute_lost, payment_dispute_closed, payment_dispute_updated
 from mall.urls import external_url
 from tenants.context import all_tenants, tenant_context
 from tenants.guard import scoped_get
@@ -305,6 +305,8 @@ def _settle_share(dispute: Dispute, share: DisputeShare, *, returned: int) -> No
     share.status = dispute.status
     db.session.flush()
     record_event(order, f"dispute_{dispute.status.value}", told)
+    if kept:  # close_dispute runs once per dispute, so this is sent once per share
+        dispute_lost.send(order, dispute_id=dispute.id, amount=kept, disputed=amount)
 
 
 def shares_of(dispute: Dispute) -> list[DisputeShare]:

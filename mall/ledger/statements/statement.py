@@ -57,6 +57,8 @@ LINE_LABELS = {
     "processor_fee": "Processing fee",
     "refund_fee": "Processing fee on a refund",
     "fee": "Fee",
+    "affiliate_commission": "Affiliate commission",
+    "affiliate_reversal": "Affiliate commission reduced",
 }
 EVENT_LABELS = {  # (with its order's number, without an order)
     EntryKind.PAYMENT: ("Order {number} paid", "Order paid"),
@@ -80,6 +82,14 @@ EVENT_LABELS = {  # (with its order's number, without an order)
     ),
     EntryKind.FEE: ("Fee on order {number}", "Fee"),
     EntryKind.ADJUSTMENT: ("Adjustment by the mall", "Adjustment by the mall"),
+    EntryKind.AFFILIATE_COMMISSION: (
+        "Affiliate commission on order {number}",
+        "Affiliate commission",
+    ),
+    EntryKind.AFFILIATE_REVERSAL: (
+        "Affiliate commission reduced on order {number}",
+        "Affiliate commission reduced",
+    ),
 }
 # Entries whose memo explains them to the shop: an operator's reason follows the label;
 # a payout's memo names it by its reference (``Payout PO-…``), a fee's says what it is.
