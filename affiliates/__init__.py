@@ -12,7 +12,17 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Each part of the program wires its own pages, hooks and jobs."""
-    from affiliates import applications, commissions, dashboard, payouts, programs, tracking
+    from affiliates import (
+        applications,
+        commissions,
+        coupons,
+        dashboard,
+        demo,
+        payouts,
+        programs,
+        reviews,
+        tracking,
+    )
 
     programs.wire(app)
     applications.wire(app)
@@ -20,3 +30,6 @@ def init_app(app: Flask) -> None:
     commissions.wire(app)
     dashboard.wire(app)
     payouts.wire(app)
+    reviews.wire(app)
+    coupons.wire(app)
+    demo.wire(app)

@@ -7,8 +7,12 @@ so it comes last in ``mall.DOMAINS``. The catalog's content is data
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
-from flask import Flask
+from flask import Flask, current_app
+
+SeedStep = Callable[[], list[str]]
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +20,21 @@ def init_app(app: Flask) -> None:
     from mall.cli import add_commands
 
     add_commands(seed_demo_command)
+
+
+def add_seed_step(app: Flask, func: SeedStep) -> None:
+    """Let a higher layer (which ``mall.demo`` may not import) add its part of the demo:
+    ``func()`` runs after the rest of ``seed_demo``, must be idempotent, and returns
+    report lines."""
+    app.extensions.setdefault("mall.demo.seed_steps", []).append(func)
+
+
+def run_seed_steps() -> list[str]:
+    """Run the higher layers' demo steps in the order they were added; their report lines."""
+    lines: list[str] = []
+    for step in current_app.extensions.get("mall.demo.seed_steps", []):
+        lines += step()
+    return lines
 
 
 @click.command("seed-demo")

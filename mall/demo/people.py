@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from mall.accounts.models import LoginEvent, User
 from mall.accounts.services import create_user, find_user_by_email
 from mall.db import utcnow
+from mall.demo import run_seed_steps
 from mall.demo.after_sale import DEMO_QUESTION, seed_after_sale
 from mall.demo.catalog import seed_catalog
 from mall.demo.delivery import DEMO_DOWNLOAD_IP, seed_delivery
@@ -109,6 +110,9 @@ DEMO_PEOPLE = (
         False,
         [("bright-sparks", Role.OWNER)],
     ),
+    # The demo affiliate (approved with code ALIDEMO by ``affiliates.demo``, a higher layer).
+    ("ali.affiliate@mall.example", "Alinta Ferreira-Baptiste", "+1 202 555 0166", False, []),
+    # Last: the demo's customer (``_seed_history``).
     ("carla.customer@mall.example", "Carla Jensen-Whitfield", "+1 202 555 0123", False, []),
 )
 DEMO_SHOP_CONTACTS = (("green-thumb", "hello@green-thumb.example"),)
@@ -147,8 +151,8 @@ def seed_demo() -> list[str]:
     _seed_history(people, shops)
     db.session.flush()
     report = _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
-    report += seed_money(shops) + seed_delivery(shops)
-    return report + seed_after_sale(shops)
+    report += seed_money(shops) + seed_delivery(shops) + seed_after_sale(shops)
+    return report + run_seed_steps()
 
 
 def _seed_shop(slug: str, name: str, description: str, status: TenantStatus) -> bool:

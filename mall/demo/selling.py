@@ -224,13 +224,15 @@ def place_demo_order(
     method: str,
     *,
     token: str | None = None,
+    referral: list[dict[str, Any]] | None = None,
 ) -> Checkout:
     """The demo customer buys ``items`` (variant, quantity) as a customer does; the checkout.
 
     Cart, contact, address, review, payment method and submission: the same services
     as the checkout pages, so every amount (tax, shipping, commission, the ledger's
     entries) is the one a real order gets. ``token`` is the checkout's browser token
-    (a stable one lets a re-run find the checkout again).
+    (a stable one lets a re-run find the checkout again); ``referral`` the referral
+    cookie's entries the checkout keeps (``mall.checkout.referral``).
     """
     cart = account_cart(customer.id)
     for variant, quantity in items:
@@ -247,5 +249,6 @@ def place_demo_order(
         reviewed=review(checkout, cart).fingerprint,
         success_url=external_url("pages.home"),
         cancel_url=external_url("cart.view"),
+        referral=referral,
     )
     return checkout
