@@ -14,6 +14,26 @@ PACKAGES = ("mall", "tenants", "affiliates", "vendors", "config")
 
 # "path:function" -> why it reads across shops.
 ALLOWED: dict[str, str] = {
+    "affiliates/dashboard/numbers.py:payout_commissions": (
+        "affiliate payout page: the shop names and order numbers of the commissions one of"
+        " the signed-in affiliate's own payouts settled (by payout id; no customer data)"
+    ),
+    "affiliates/coupons/services.py:coupons_of": (
+        "affiliate home: the shop coupons linked to the signed-in affiliate (codes, by"
+        " affiliate id)"
+    ),
+    "affiliates/programs/private.py:invitations_of": (
+        "affiliate home: the private programs the signed-in affiliate is invited to or in"
+        " (shop ids and statuses, by affiliate id)"
+    ),
+    "affiliates/reviews/services.py:review_page": (
+        "operator console: commissions waiting for review or flagged, across shops (shop,"
+        " order number, affiliate code, amount, flags; no customer data)"
+    ),
+    "affiliates/reviews/services.py:decide": (
+        "operator console: which shop a reviewed commission belongs to (its id only); the"
+        " decision itself runs in that shop's context"
+    ),
     "affiliates/dashboard/numbers.py:commissions_by_status": (
         "affiliate dashboard: the affiliate's own commissions in every shop summed per status"
         " (by affiliate id; amounts and counts only)"
