@@ -374,7 +374,12 @@ def suspend(
 def reinstate(
     affiliate: Affiliate, *, actor_id: UUID | None, ip_address: str | None = None
 ) -> bool:
-    """Lift a suspension: the affiliate earns again with the same code."""
+    """Lift a suspension: the affiliate earns again with the same code. Never for an affiliate
+    whose account was deleted: nobody could be paid, and sales would charge shops for nothing."""
+    if affiliate.user_id is None:
+        raise AffiliateError(
+            "This affiliate's account was deleted: the code stays suspended for good."
+        )
     return _decide(affiliate, "reinstate", actor_id=actor_id, ip_address=ip_address)
 
 

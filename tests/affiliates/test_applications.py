@@ -275,3 +275,7 @@ def test_deleting_the_account_keeps_the_row_without_personal_data(app_ctx, make_
     untouched = services.get_affiliate(other.id)
     assert untouched.user_id is not None and untouched.website == ANSWERS["website"]
     assert untouched.status is AffiliateStatus.APPROVED
+    # Nobody is left to pay: the code can never earn again.
+    with pytest.raises(AffiliateError, match="account was deleted"):
+        services.reinstate(kept, actor_id=None)
+    assert services.get_affiliate(row.id).status is AffiliateStatus.SUSPENDED
