@@ -21,7 +21,7 @@ def test_an_owner_creates_a_ten_percent_coupon(page, live_app):
 
     page.goto(f"/shop/{slug}/admin/")
     page.get_by_role("navigation", name="Shop back office").get_by_role(
-        "link", name="Coupons"
+        "link", name="Coupons", exact=True
     ).click()
     expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
     page.get_by_role("link", name="New coupon").click()
