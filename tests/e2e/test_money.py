@@ -184,6 +184,10 @@ def test_the_operator_sees_commission_and_revenue_and_pays_shops_out(
     console.get_by_role("link", name="Commission").click()
     expect(page.get_by_role("heading", name="Commission", exact=True)).to_be_visible()
     expect(page.get_by_label("Mall commission (%)")).to_have_value("10")
+    # Other journeys open shops too: find Green Thumb by name, as an operator would.
+    finder = page.get_by_role("search", name="Find a shop")
+    finder.get_by_label("Name or address").fill("Green Thumb")
+    finder.get_by_role("button", name="Find").click()
     green = page.get_by_role("row").filter(has_text="Green Thumb Garden Supply")
     expect(green).to_contain_text("10% (mall)")
     green.get_by_role("link", name="Green Thumb Garden Supply").click()
