@@ -1,5 +1,6 @@
-"""A shop's private program: the affiliates it invites (by code), their own rate, removal;
-and, on the affiliate's side, the invitations they accept or decline.
+"""A shop's private program: the affiliates it invites (by code; by email address in
+``invitations.py``), their own rate, removal; and, on the affiliate's side, the invitations
+they accept or decline.
 
 Shop-side services run in the shop's context (rows by id through ``get_member``). The
 affiliate's list reads across shops, by the affiliate's id only, under ``all_tenants``.
@@ -25,12 +26,15 @@ from affiliates.models import (
 )
 from affiliates.programs.rates import PRIVATE, Rate, row_rate
 from affiliates.programs.terms import _rate_values, _shown_rate, check_rate, get_terms
+from mall.accounts.tokens import fingerprint
 from mall.db import utcnow
 from mall.extensions import db
 from mall.pagination import MAX_PER_PAGE, Page
 from tenants.audit import record_audit
 from tenants.context import all_tenants, current_tenant_id, tenant_context
 from tenants.guard import scoped_get
+from tenants.keys import reveal
+from tenants.keys.masking import mask_email
 from tenants.models import Tenant
 
 INVITED, ACTIVE, REMOVED = (
@@ -45,9 +49,11 @@ class MemberRow:
     """A private affiliate of the shop, as its list shows it."""
 
     id: UUID
-    code: str
+    code: str  # empty for an invitation by email not accepted yet
     status: ShopAffiliateStatus
     rate: Rate | None
+    email: str = ""  # masked: an invitation by email not accepted yet
+    send_key: str = ""  # its "Send again" button's key (``invitations.send_key``)
 
 
 @dataclass(frozen=True)
@@ -77,21 +83,48 @@ def get_member(member_id: UUID | str | None) -> ShopAffiliate | None:
 
 
 def private_members(*, page: int = 1, per_page: int = 25) -> Page:
-    """The shop's private affiliates (removed ones last), by code; items are ``MemberRow``."""
+    """The shop's private affiliates by code, then the invitations by email (removed ones
+    last); items are ``MemberRow``."""
     statement = (
         sa.select(ShopAffiliate, Affiliate.code)
-        .join(Affiliate, Affiliate.id == ShopAffiliate.affiliate_id)
-        .order_by((ShopAffiliate.status == REMOVED), Affiliate.code, ShopAffiliate.id)
+        .outerjoin(Affiliate, Affiliate.id == ShopAffiliate.affiliate_id)
+        .order_by(
+            (ShopAffiliate.status == REMOVED),
+            ShopAffiliate.affiliate_id.is_(None),
+            Affiliate.code,
+            ShopAffiliate.invited_at,
+            ShopAffiliate.id,
+        )
     )
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     )
     page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
     rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    items = [
-        MemberRow(row.id, code or "", row.status, row_rate(PRIVATE, row)) for row, code in rows
-    ]
-    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+    return Page(
+        items=[_member_row(row, code) for row, code in rows],
+        page=page,
+        per_page=per_page,
+        total=total or 0,
+    )
+
+
+def send_key(row: ShopAffiliate) -> str:
+    """The "Send again" button's key: it names the sending the page showed, so a replayed
+    click (the same key) sends nothing more (``invitations.resend_invitation``)."""
+    return fingerprint(row.id.hex, row.invited_at.isoformat())
+
+
+def _member_row(row: ShopAffiliate, code: str | None) -> MemberRow:
+    by_email = row.affiliate_id is None and row.email_ct is not None
+    return MemberRow(
+        row.id,
+        code or "",
+        row.status,
+        row_rate(PRIVATE, row),
+        email=mask_email(reveal(row, "email") or "") if by_email else "",
+        send_key=send_key(row) if by_email and row.status is INVITED else "",
+    )
 
 
 def invite_by_code(shop: Tenant, *, code: str, actor_id: UUID | None) -> bool:

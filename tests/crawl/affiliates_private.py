@@ -1,7 +1,9 @@
 """Affiliate private programs: a shop's private affiliates in its back office (shop B's
 member on shop A's path answers 404; ``tests/affiliates/test_private_programs.py`` also
 shows that A's list never holds B's affiliates), and the affiliate's answer to an
-invitation (the person's own invitations only: another's is refused by the service)."""
+invitation (the person's own invitations only: another's is refused by the service; an
+invitation by email only through its signed link, which names the shop and the row, and a
+tampered one answers 400: ``tests/affiliates/test_private_invitations.py``)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,17 @@ from uuid import uuid4
 
 from mall.extensions import db
 
-MALL_ROUTES = {"affiliates_private.accept", "affiliates_private.decline"}
+MALL_ROUTES = {
+    "affiliates_private.accept",
+    "affiliates_private.decline",
+    "affiliates_private.invitation",
+}
 
 SHOP_ROUTES = {
     "affiliate_private_admin.members",
     "affiliate_private_admin.invite",
+    "affiliate_private_admin.invite_email",
+    "affiliate_private_admin.resend",
     "affiliate_private_admin.set_rate",
     "affiliate_private_admin.remove",
 }
