@@ -16,11 +16,11 @@ from affiliates.applications.checks import (
 )
 from affiliates.models import PayoutMethod
 
+# A connected Stripe account whose transfers Stripe has enabled is paid by Stripe; until
+# then payouts go to the PayPal address (``affiliates.payouts.queries.method_for``).
 PAYOUT_CHOICES = [
     SelectChoice(PayoutMethod.PAYPAL.value, "PayPal (to the email address below)"),
-    SelectChoice(
-        PayoutMethod.STRIPE.value, "Stripe transfer (once your Stripe account is connected)"
-    ),
+    SelectChoice(PayoutMethod.STRIPE.value, "Stripe transfer (once enabled)"),
 ]
 CODE_MAX = 32
 

@@ -17,6 +17,8 @@ from affiliates.applications import forms, services
 from affiliates.coupons.services import coupons_of
 from affiliates.errors import AffiliateError
 from affiliates.models import Affiliate, AffiliateStatus
+from affiliates.payouts.connect import onboarding_origin, stripe_status
+from affiliates.payouts.queries import stripe_ready
 from affiliates.programs.forms import ConfirmForm
 from affiliates.programs.private import invitations_of
 from affiliates.programs.settings import program_settings
@@ -24,6 +26,7 @@ from mall.accounts.auth import verified_required
 from mall.extensions import db
 from mall.ledger.commission import percent_text
 from mall.money import format_money
+from mall.security import policy_with_form_target
 from tenants.keys import reveal
 
 bp = Blueprint("affiliates", __name__, url_prefix="/affiliates", template_folder="../templates")
@@ -113,7 +116,14 @@ def _home_page(
         context["invitations"] = invitations_of(mine)
         context["coupons"] = coupons_of(mine)
         context["answer_form"] = ConfirmForm(formdata=None)
-    return render_template(f"{TEMPLATES}/home.html", **context), status, PRIVATE
+        context["stripe"] = stripe_status(mine) if stripe_ready() else None
+        context["stripe_form"] = forms.ActionForm(formdata=None)
+    headers = dict(PRIVATE)
+    if context.get("stripe") is not None:
+        # "Connect" answers with a redirect to Stripe's onboarding, and browsers hold
+        # redirects of a form to the page's form-action.
+        headers["Content-Security-Policy"] = policy_with_form_target(onboarding_origin())
+    return render_template(f"{TEMPLATES}/home.html", **context), status, headers
 
 
 @bp.get("/home")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -51,6 +52,13 @@ class Affiliate(PlatformModel, Timestamped, db.Model):
     )
     payout_email_ct: Mapped[bytes | None] = mapped_column("payout_email", sa.LargeBinary)
     stripe_account_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # What Stripe last said about the connected account (``affiliates.payouts.connect``):
+    # transfers are sent only once its "transfers" capability is active.
+    stripe_transfers_active: Mapped[bool] = mapped_column(default=False)
+    stripe_details_submitted: Mapped[bool] = mapped_column(default=False)
+    # requirements.currently_due: Stripe's field names (e.g. "external_account"), no values.
+    stripe_requirements: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    stripe_synced_at: Mapped[datetime | None]
     recruited_by_id: Mapped[UUID | None] = mapped_column(sa.ForeignKey("affiliates.id"))
     decided_by_id: Mapped[UUID | None]  # no foreign key: a deleted operator keeps the history
     decided_at: Mapped[datetime | None]
@@ -64,6 +72,7 @@ class Affiliate(PlatformModel, Timestamped, db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("code"),
+        sa.UniqueConstraint("stripe_account_id"),  # one affiliate per connected account
         sa.Index(
             "uq_affiliates_user_id",
             "user_id",

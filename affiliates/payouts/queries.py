@@ -19,6 +19,7 @@ from affiliates.models import (
     AffiliateStatus,
     PayoutMethod,
 )
+from affiliates.payouts.connect import waiting_reason
 from affiliates.payouts.entries import reference
 from affiliates.programs.settings import program_settings
 from mall.csvsafe import writer
@@ -38,13 +39,16 @@ def stripe_ready() -> bool:
 
 
 def method_for(affiliate: Affiliate) -> tuple[PayoutMethod | None, str]:
-    """How the affiliate would be paid now, or (None, why not)."""
-    if affiliate.stripe_account_id:
+    """How the affiliate would be paid now, or (None, why not): by Stripe once their connected
+    account's transfers are active, until then by PayPal when they gave a payout email."""
+    if affiliate.stripe_account_id and affiliate.stripe_transfers_active:
         if stripe_ready():
             return PayoutMethod.STRIPE, ""
         return None, "Stripe is not configured"
     if affiliate.payout_email_ct:
         return PayoutMethod.PAYPAL, ""
+    if affiliate.stripe_account_id:
+        return None, waiting_reason(affiliate)
     return None, "no payout details"
 
 

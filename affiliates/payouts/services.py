@@ -4,7 +4,7 @@
 commission is approved or clawed back while it reads), then gives every payable affiliate
 one payout of their whole available balance, settles the approved commissions and
 clawbacks behind it (status paid, ``payout_id``), and posts "made". A payout goes by Stripe
-transfer when the affiliate has a connected account (a job after the commit:
+transfer to a connected account whose transfers Stripe has enabled (a job after the commit:
 ``transfers.send_transfer``), otherwise in the batch's PayPal CSV, which the operator
 uploads to PayPal and then marks paid (``mark_batch_paid``, each payout posted once).
 

@@ -16,6 +16,10 @@ Two ways keep that fresh:
 ``payout_state`` turns that, and the operator's hold, into how the shop is paid
 now: by Stripe, manually, or not at all ("payable — blocked" / "held") with the
 reasons in words the shop can act on.
+
+Higher layers connect accounts of their own (affiliates' Express accounts) and hear
+about them on the same webhook through ``add_account_listener``: the ledger does not
+know them.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 import stripe
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -49,6 +53,11 @@ from tenants.models import Tenant
 PROVIDER = "stripe_connect"  # payment_events.provider of the Connect webhook's events
 ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]{6,100}$")
 SYNC_BATCH = 100
+LISTENERS_KEY = "mall.ledger.connect_account_listeners"
+
+# Stores an ``account.updated`` for an account its layer connected: (account object as a
+# plain dict, when Stripe made the event) -> what it did in a word, or None: not its account.
+AccountListener = Callable[[dict[str, Any], datetime], str | None]
 
 
 class Route(StrEnum):
@@ -262,20 +271,40 @@ def construct_connect_event(payload: bytes, signature: str) -> Any:
         raise LedgerError("The event's signature does not match.") from None
 
 
+def add_account_listener(app: Flask, listener: AccountListener) -> None:
+    """Hand ``account.updated`` events to ``listener`` too (a higher layer's own accounts)."""
+    listeners = app.extensions.setdefault(LISTENERS_KEY, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def is_stale(created: datetime, synced_at: datetime | None) -> bool:
+    """An event made before the last sync (Stripe's ``created`` has whole seconds: an event of
+    the same second as the last sync is applied, it may be newer)."""
+    return synced_at is not None and created < synced_at.replace(microsecond=0)
+
+
 def account_updated(remote: dict[str, Any], created: datetime) -> str:
-    """Store a connected account's new state, unless Mall has heard something newer."""
+    """Store a connected account's new state, unless Mall has heard something newer: the
+    shop's, and whatever the listeners keep of it."""
+    outcomes = []
     account = db.session.scalar(
         sa.select(PayoutAccount).where(PayoutAccount.stripe_account_id == remote.get("id"))
     )
-    if account is None:
+    if account is not None:
+        if is_stale(created, account.synced_at):
+            outcomes.append("stale")
+        else:
+            apply_account(account, remote, at=created)
+            outcomes.append("applied")
+    for listener in current_app.extensions.get(LISTENERS_KEY, []):
+        outcome = listener(remote, created)
+        if outcome is not None:
+            outcomes.append(outcome)
+    if not outcomes:
         current_app.logger.info("connect event for no known account")
         return "unknown"
-    # Stripe's ``created`` has whole seconds: an event of the same second as the last sync
-    # is applied (it may be newer).
-    if account.synced_at is not None and created < account.synced_at.replace(microsecond=0):
-        return "stale"
-    apply_account(account, remote, at=created)
-    return "applied"
+    return "applied" if "applied" in outcomes else outcomes[0]
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any], datetime], str]] = {

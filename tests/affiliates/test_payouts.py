@@ -57,6 +57,7 @@ def an_affiliate(make_user, code: str, *, email: str | None = None, stripe: str 
     )
     assert applications.approve(row, actor_id=None, code=code)
     row.stripe_account_id = stripe
+    row.stripe_transfers_active = stripe is not None  # Stripe enabled its transfers
     db.session.commit()
     return row
 

@@ -6,7 +6,13 @@ Checkout Sessions, create refunds. Every request is recorded with its form
 parameters (flat, as Stripe's encoding sends them: ``line_items[0][quantity]``)
 and its ``Idempotency-Key``; a POST with a key seen before returns the first
 answer again, as Stripe does. ``sign(payload)`` signs an event the way Stripe
-signs webhooks. (``localstripe`` covers payment intents but not Checkout
+signs webhooks. Connect: transfers and their reversals, connected accounts (made by
+``POST /v1/accounts`` as Express accounts still to onboard, or stored by ``account()``),
+Account Links and the onboarding page they lead to (``/onboarding/<link>``: a tiny HTML
+page whose "Submit" completes the account and goes to the link's ``return_url``; a used
+link goes to its ``refresh_url``, as Stripe's do). ``failures`` makes a path answer an
+error (not remembered under the idempotency key, as Stripe does not keep a failure that
+never ran). (``localstripe`` covers payment intents but not Checkout
 Sessions, and does not expose the requests it got: see the payments report.)
 """
 
@@ -19,6 +25,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -46,6 +53,9 @@ class StripeStub:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     intent_charges: dict[str, str] = field(default_factory=dict)  # payment intent -> charge
     refuse_reversals: bool = False  # the connected account's balance cannot cover a reversal
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)  # Account Links by id
+    failures: dict[str, tuple[int, dict]] = field(default_factory=dict)  # path -> error reply
+    _lock: Any = field(default_factory=threading.Lock)  # one request at a time, as one key
     replies: dict[str, tuple[int, dict]] = field(default_factory=dict)  # by idempotency key
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     base: str = ""
@@ -54,20 +64,25 @@ class StripeStub:
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
+        if request.path.startswith("/onboarding/"):
+            return self._onboarding(request)(environ, start_response)
         params = {key: value for key, value in request.form.items(multi=False)}
         params.update({key: value for key, value in request.args.items(multi=False)})
         key = request.headers.get("Idempotency-Key")
-        self.requests.append(
-            Received(
-                request.method, request.path, params, key, request.headers.get("Authorization")
+        with self._lock:
+            self.requests.append(
+                Received(
+                    request.method, request.path, params, key, request.headers.get("Authorization")
+                )
             )
-        )
-        if request.method == "POST" and key and key in self.replies:
-            status, body = self.replies[key]
-        else:
-            status, body = self.route(request.method, request.path, params)
-            if request.method == "POST" and key:
-                self.replies[key] = (status, body)
+            if request.path in self.failures:
+                status, body = self.failures[request.path]
+            elif request.method == "POST" and key and key in self.replies:
+                status, body = self.replies[key]
+            else:
+                status, body = self.route(request.method, request.path, params)
+                if request.method == "POST" and key:
+                    self.replies[key] = (status, body)
         response = Response(json.dumps(body), status=status, mimetype="application/json")
         response.headers["Request-Id"] = f"req_{next(self._ids)}"
         return response(environ, start_response)
@@ -165,6 +180,10 @@ class StripeStub:
             and parts[3] == "reversals"
         ):
             return self._create_reversal(parts[2], params)
+        if method == "POST" and path == "/v1/accounts":
+            return 200, self._create_account(params)
+        if method == "POST" and path == "/v1/account_links":
+            return self._create_link(params)
         if method == "GET" and len(parts) == 3 and parts[1] == "accounts":
             account = self.accounts.get(parts[2])
             return (200, account) if account else self._missing("account")
@@ -278,6 +297,79 @@ class StripeStub:
         self.accounts.clear()
         self.intent_charges.clear()
         self.refuse_reversals = False
+        self.links.clear()
+        self.failures.clear()
+
+    # ---------------------------------------------------------------- Express onboarding
+
+    def _create_account(self, params: dict[str, str]) -> dict:
+        """An Express account that has not been onboarded: transfers inactive, details due."""
+        account = self.account(
+            f"acct_1Stub{next(self._ids):08d}",
+            transfers="inactive",
+            currently_due=("external_account", "tos_acceptance.date", "individual.first_name"),
+            payouts_enabled=False,
+        )
+        account.update(
+            type=params.get("type"),
+            details_submitted=False,
+            metadata={
+                key[len("metadata[") : -1]: value
+                for key, value in params.items()
+                if key.startswith("metadata[")
+            },
+        )
+        return account
+
+    def _create_link(self, params: dict[str, str]) -> tuple[int, dict]:
+        account_id = params.get("account", "")
+        if account_id not in self.accounts:
+            return self._missing("account")
+        for name in ("refresh_url", "return_url", "type"):
+            if not params.get(name):
+                return self._error("parameter_missing", f"Missing required param: {name}.")
+        link_id = f"link_{next(self._ids):06d}"
+        link = {
+            "object": "account_link",
+            "created": int(time.time()),
+            "expires_at": int(time.time()) + 300,
+            "url": f"{self.base}/onboarding/{link_id}",
+        }
+        self.links[link_id] = {**params, "used": False}
+        return 200, link
+
+    def complete_onboarding(self, account_id: str) -> dict:
+        """The person gave Stripe everything: details submitted, transfers active."""
+        account = self.accounts[account_id]
+        account.update(details_submitted=True, payouts_enabled=True)
+        account["capabilities"]["transfers"] = "active"
+        account["requirements"]["currently_due"] = []
+        return account
+
+    def _onboarding(self, request: Request) -> Response:
+        """Stripe's hosted onboarding, in miniature: a link works once (then it sends the
+        person to ``refresh_url``); "Submit" completes the account and returns to Mall."""
+        parts = request.path.strip("/").split("/")
+        link = self.links.get(parts[1]) if len(parts) > 1 else None
+        if link is None:
+            return Response("no such link", status=404)
+        if len(parts) == 3 and parts[2] == "submit":
+            self.complete_onboarding(link["account"])
+            return Response(status=303, headers={"Location": link["return_url"]})
+        if link["used"]:
+            return Response(status=303, headers={"Location": link["refresh_url"]})
+        link["used"] = True
+        account = escape(link["account"])
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<link rel="icon" href="data:,"><title>Stripe onboarding (test)</title>'
+            "</head><body><main>"
+            f"<h1>Set up payouts for {account}</h1>"
+            f'<p><a href="/onboarding/{escape(parts[1])}/submit">Submit your details</a></p>'
+            f'<p><a href="{escape(link["return_url"])}">Return without finishing</a></p>'
+            "</main></body></html>"
+        )
+        return Response(page, mimetype="text/html")
 
     def _money_route(self, method: str, path: str, params: dict[str, str]) -> tuple | None:
         """Disputes (evidence and submit) and charges with their balance transactions (fees)."""
