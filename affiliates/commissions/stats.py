@@ -1,9 +1,8 @@
-"""A new commission counts in its affiliate's day: the dashboards read the daily rollups.
+"""A new commission counts in its affiliate's day at once: the dashboards read the rollups.
 
-The rollup job writes the click columns of ``affiliate_daily_stats``; the commissions write
-``conversions`` (tier-1 commissions made that day) and ``earned`` (tier 1 and 2, as made:
-later refunds do not rewrite history, the commission list shows what is left). One upsert,
-incrementing, in the payment's transaction.
+``conversions`` (tier-1 commissions made that day) and ``earned`` (tier 1 and 2) grow as
+each commission is made, with one incrementing upsert in the payment's transaction; the
+rollup job (``affiliates.tracking.rollups``) recounts the day after refunds and rejections.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from affiliates.tracking.links import HOME, MAX_TARGET, safe_target
 class BuiltLinks:
     """The two ways to share one page."""
 
-    target: str  # the page as typed (trimmed), where both links lead
+    target: str  # the page as typed (trimmed, its path normalised), where both links lead
     short: str  # <public URL>/r/<code>?to=<page>
     ref: str  # the page's own address with ?ref=<code>
 
@@ -35,16 +35,19 @@ def build_links(code: str, page: str) -> BuiltLinks:
     if len(wanted) > MAX_TARGET:
         raise AffiliateError(f"That address is too long: at most {MAX_TARGET} characters.")
     target = safe_target(wanted)
-    if target.location != wanted:  # safe_target fell back to the home page
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    if target.refused:
         raise AffiliateError(
             "Links can only lead to pages of the mall: paste an address of the mall or one of"
-            " its shops (starting with https://), or a path starting with /."
+            f" its shops (like {public}/search), or a path starting with /."
         )
-    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    # The short link leads where safe_target sends it (``/a/../b`` as ``/b``): both links
+    # name that page.
+    page = target.location
     short = f"{public}/r/{code}"
-    if wanted != HOME:
-        short += "?" + urlencode({"to": wanted})
-    return BuiltLinks(target=wanted, short=short, ref=_with_ref(wanted, code, public))
+    if page != HOME:
+        short += "?" + urlencode({"to": page})
+    return BuiltLinks(target=page, short=short, ref=_with_ref(page, code, public))
 
 
 def _with_ref(page: str, code: str, public: str) -> str:

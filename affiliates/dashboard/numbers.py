@@ -1,7 +1,9 @@
 """The affiliate's dashboard numbers, read for one affiliate (by id) and never from the clicks.
 
 - the period (the last 30 or 90 days, today included): one query over
-  ``affiliate_daily_stats``, at most 90 rows whatever the clicks;
+  ``affiliate_daily_stats``, at most 90 rows whatever the clicks; its conversions and
+  earnings are the day's sales as their commissions stand now (after refunds, rejections
+  and clawbacks), recounted by the rollup job (``affiliates.tracking.rollups``);
 - the top landing pages: one grouped query over ``affiliate_daily_pages``;
 - commissions by status and the latest commissions: the shops' rows, read under
   ``all_tenants`` filtered by ``affiliate_id`` (the affiliate's own across shops);

@@ -63,10 +63,15 @@ class AffiliateDailyStat(PlatformModel, db.Model):
     discounted_clicks: Mapped[int] = mapped_column(default=0)  # in a burst from one IP index
     visitors: Mapped[int] = mapped_column(default=0)  # distinct IP indexes
     conversions: Mapped[int] = mapped_column(default=0)  # shop orders attributed
-    earned: Mapped[int] = mapped_column(AMOUNT, default=0)  # tier 1 and 2 commissions made
+    earned: Mapped[int] = mapped_column(AMOUNT, default=0)  # tier 1 and 2, after refunds
     rolled_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("affiliate_id", "day"),)
+    __table_args__ = (
+        sa.UniqueConstraint("affiliate_id", "day"),
+        # The job's every run: a day's rows, its last rollup and the last run overall.
+        sa.Index("ix_affiliate_daily_stats_day_rolled_at", "day", "rolled_at"),
+        sa.Index("ix_affiliate_daily_stats_rolled_at", "rolled_at"),
+    )
 
 
 class AffiliateDailyPage(PlatformModel, db.Model):
@@ -79,4 +84,7 @@ class AffiliateDailyPage(PlatformModel, db.Model):
     path: Mapped[str] = mapped_column(sa.String(PATH_MAX))
     clicks: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.UniqueConstraint("affiliate_id", "day", "path"),)
+    __table_args__ = (
+        sa.UniqueConstraint("affiliate_id", "day", "path"),
+        sa.Index("ix_affiliate_daily_pages_day", "day"),  # a rollup replaces a day's rows
+    )

@@ -1,4 +1,5 @@
-"""``flask mall affiliates rollup [--day YYYY-MM-DD]``: roll up one day's clicks now."""
+"""``flask mall affiliates rollup [--day YYYY-MM-DD]``: roll up one day's clicks and sales now
+(also the way to recount a day in full, e.g. after the job was stopped for a while)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from mall.extensions import db
 @click.command("rollup")
 @click.option("--day", default=None, help="The day to roll up, YYYY-MM-DD (default: today, UTC).")
 def rollup_command(day: str | None) -> None:
-    """Count a day's affiliate clicks into the daily stats the dashboards read."""
+    """Count a day's affiliate clicks and sales (after refunds) into the daily stats the
+    dashboards read."""
     try:
         wanted = datetime.strptime(day, "%Y-%m-%d").date() if day else utcnow().date()
     except ValueError:

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from affiliates.models import Affiliate, AffiliateClick, AffiliateStatus, AgentClass
 from affiliates.models.tracking import HOST_MAX, PATH_MAX
 from affiliates.programs.settings import program_settings
+from affiliates.tracking.links import normal_path
 from mall.checkout import referral
 from mall.db import new_id, utcnow
 from mall.extensions import db
@@ -35,6 +36,7 @@ from tenants.models import Tenant
 CODE = re.compile(r"^[A-Z0-9-]{1,32}$")
 IP_FIELD = "affiliate_clicks.ip_index"
 SETTINGS_TTL = 60.0  # seconds a process keeps the cookie lifetime it read
+_PARTIAL_ESCAPE = re.compile(r"%[0-9A-Fa-f]?$")
 
 _BOT = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|preview|"
@@ -73,6 +75,13 @@ def referrer_host(referrer: str | None) -> str:
     return host.lower()[:HOST_MAX]
 
 
+def landing_path(path: str) -> str:
+    """The page as the click keeps it: normalised (``links.normal_path``), without its query,
+    cut to the column's size (never inside a percent-escape)."""
+    kept = normal_path(path.split("?", 1)[0])[:PATH_MAX]
+    return _PARTIAL_ESCAPE.sub("", kept)
+
+
 def ip_index(address: str | None) -> bytes | None:
     """The blind index of an IP address under the platform's index key (never the address)."""
     if not address:
@@ -94,8 +103,8 @@ def record_click(
     """Record a click of the approved affiliate with ``code``, in one INSERT; its id, or None
     when no approved affiliate has that code (nothing recorded). Flushes nothing else.
 
-    ``path`` is kept without its query and cut to 300 characters; the shop is ``shop_id``
-    or the one with ``shop_slug`` (looked up in the same statement), if any.
+    ``path`` is kept as ``landing_path`` makes it; the shop is ``shop_id`` or the one with
+    ``shop_slug`` (looked up in the same statement), if any.
     """
     wanted = clean_code(code)
     if wanted is None:
@@ -112,9 +121,7 @@ def record_click(
         "affiliate_id": Affiliate.id,
         "clicked_at": sa.literal(at or utcnow(), columns.clicked_at.type),
         "shop_id": shop,
-        "landing_path": sa.literal(
-            path.split("?", 1)[0][:PATH_MAX] or "/", columns.landing_path.type
-        ),
+        "landing_path": sa.literal(landing_path(path), columns.landing_path.type),
         "referrer_host": sa.literal(referrer_host(referrer), columns.referrer_host.type),
         "ip_index": sa.literal(ip_index(ip), columns.ip_index.type),
         "agent": sa.literal(agent, columns.agent.type),

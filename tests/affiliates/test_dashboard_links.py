@@ -62,6 +62,20 @@ def test_an_address_of_a_shop_host_keeps_its_host_and_replaces_an_old_ref(client
     assert value_of(html, "url") == wanted
 
 
+def test_a_path_with_dot_segments_is_linked_as_the_page_it_names(client, me):
+    html = text(client.get(LINKS, query_string={"url": "/shop/..//search/./?q=tea"}))
+    assert value_of(html, "short-link") == "http://mall.test/r/SUNNY?to=%2Fsearch%2F%3Fq%3Dtea"
+    assert value_of(html, "ref-link") == "http://mall.test/search/?q=tea&ref=SUNNY"
+    assert "They lead to <code>/search/?q=tea</code>" in html
+    assert value_of(html, "url") == "/shop/..//search/./?q=tea"  # what was typed stays
+
+
+def test_another_port_of_the_mall_is_refused_naming_the_malls_address(client, me):
+    page = client.get(LINKS, query_string={"url": "http://mall.test:8081/search"})
+    assert page.status_code == 400
+    assert "like http://mall.test/search" in text(page)
+
+
 def test_the_home_page_link_needs_no_target(client, me):
     html = text(client.get(LINKS, query_string={"url": "/"}))
     assert value_of(html, "short-link") == "http://mall.test/r/SUNNY"
@@ -75,6 +89,8 @@ def test_the_home_page_link_needs_no_target(client, me):
         "//evil.example/",
         "javascript:alert(1)",
         "http://user@mall.test/",
+        "http://mall.test:8081/",
+        "https://mall.test/",
         "search",
         "   ",
         "/search?q=green tea",

@@ -92,3 +92,18 @@ def test_a_short_link_to_another_site_stays_on_the_mall(page, live_app):
 
     landed = urlsplit(page.url)
     assert (landed.hostname, landed.path) == ("127.0.0.1", "/")  # the mall's home page
+
+
+def test_a_short_link_to_another_port_or_a_dotted_path_stays_on_the_mall(page, live_app):
+    suffix = uuid4().hex[:6]
+    code, product_path, _ = affiliate_and_product(live_app, suffix)
+    page.set_extra_http_headers({"User-Agent": DESKTOP})
+
+    page.goto(f"/r/{code}?to=http://mall.test:8081/")  # the public URL is http://mall.test
+    landed = urlsplit(page.url)
+    assert (landed.hostname, landed.path) == ("127.0.0.1", "/")
+
+    shop, _, product = product_path.rpartition("/")
+    page.goto(f"/r/{code}?to={shop}/..//products/./{product}")
+    assert urlsplit(page.url).path == product_path
+    assert sorted(clicks_of(live_app, code)) == [("/", "desktop"), (product_path, "desktop")]
