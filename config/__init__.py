@@ -86,6 +86,11 @@ class Config:
         self.STRIPE_CONNECT_WEBHOOK_SECRET = env.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None
         # Another Stripe-compatible API (tests: a local stub); None means Stripe's own.
         self.STRIPE_API_BASE = env.get("MALL_STRIPE_API_BASE") or None
+        # Where Stripe Checkout's hosted page lives: the review page must allow it as a form
+        # target, since browsers hold a form's redirect to the page's CSP ``form-action``.
+        self.STRIPE_CHECKOUT_ORIGIN = (
+            env.get("MALL_STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
+        )
         # Offline card details not processed within this many hours are deleted (order cancelled).
         self.OFFLINE_CARD_DEADLINE_HOURS = whole_setting(
             env, "MALL_OFFLINE_CARD_DEADLINE_HOURS", 72

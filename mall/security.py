@@ -53,6 +53,12 @@ CONTROL_CHARACTER_MESSAGE = (
 )
 
 
+def policy_with_form_target(origin: str) -> str:
+    """The CSP with ``origin`` added to form targets: a form answered by a redirect there
+    (a payment provider's hosted page) is otherwise blocked by the browser."""
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 def policy_also_allowing(origin: str) -> str:
     """The CSP with ``origin`` added to images and form targets (a shop's host links the mall's)."""
     return CONTENT_SECURITY_POLICY.replace(

@@ -55,12 +55,15 @@ from mall.checkout.services import (
 )
 from mall.checkout.submission import submit_checkout
 from mall.extensions import db
+from mall.payments.providers import STRIPE
+from mall.payments.providers.stripe import checkout_origin
 from mall.payments.services import (
     PaymentError,
     confirm_stripe_return,
     parse_card,
     resume_url,
 )
+from mall.security import policy_with_form_target
 from mall.urls import external_url
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout", template_folder="templates")
@@ -319,7 +322,11 @@ def review_page(checkout: Checkout, cart: Cart, summary: Review) -> ResponseRetu
     form = forms.PlaceOrderForm(
         reviewed=summary.fingerprint, key=make_token(PLACE_FORM_SALT, {"c": checkout.id.hex})
     )
-    return _page("review", checkout, summary, form=form, address=shipping_address(checkout))
+    page = _page("review", checkout, summary, form=form, address=shipping_address(checkout))
+    if checkout.payment_method != STRIPE:
+        return page
+    # Placing answers with a redirect to Stripe's hosted page, which the CSP must allow.
+    return *page, {"Content-Security-Policy": policy_with_form_target(checkout_origin())}
 
 
 @bp.post("/place")

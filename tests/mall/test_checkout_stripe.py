@@ -105,6 +105,21 @@ def test_webhook_and_return_in_any_order_complete_once(
     assert_paid_once()
 
 
+def test_the_review_page_lets_the_place_button_go_on_to_stripe(client, stripe_on, two_shops):
+    """Browsers hold a form's redirect to the page's CSP ``form-action`` (Chromium blocks it):
+    the review page of a Stripe checkout names Stripe's hosted page; another names none."""
+    acme, _ = two_shops
+    add_to_cart(client, acme.variant_id)
+    fill_checkout(client, method="stripe")
+    policy = client.get("/checkout/review").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://checkout.stripe.test;" in policy
+
+    client.post("/checkout/payment", data={"method": "test"})
+    policy = client.get("/checkout/review").headers["Content-Security-Policy"]
+    assert "form-action 'self';" in policy
+    assert "checkout.stripe" not in policy
+
+
 def test_a_forged_webhook_changes_nothing(client, stripe_on, two_shops):
     session_id = go_to_stripe(client, two_shops)
     session = stripe_on.pay(session_id)

@@ -55,6 +55,7 @@ def enable_stripe(app, stub: StripeStub, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", SECRET)
     monkeypatch.setitem(app.config, "STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
     monkeypatch.setitem(app.config, "STRIPE_API_BASE", stub.base)
+    monkeypatch.setitem(app.config, "STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.test")
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
     with app.app_context():
         forget_banner()

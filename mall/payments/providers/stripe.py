@@ -39,6 +39,11 @@ def client() -> stripe.StripeClient:
     return stripe.StripeClient(key, max_network_retries=2)
 
 
+def checkout_origin() -> str:
+    """The origin of Stripe Checkout's hosted page (``STRIPE_CHECKOUT_ORIGIN``)."""
+    return current_app.config["STRIPE_CHECKOUT_ORIGIN"]
+
+
 def session_key(payment: Payment) -> str:
     """The idempotency key of the payment's session: the same checkout and attempt, one session."""
     return f"mall-checkout-{payment.checkout_id.hex}-attempt-{payment.attempt}-session"
