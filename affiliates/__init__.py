@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
         reviews,
         tracking,
     )
+    from affiliates.applications import deletion
+    from mall.accounts.export_contents import add_account_file
+    from mall.accounts.privacy_views import add_deletion_note, add_kept_note
 
     programs.wire(app)
     applications.wire(app)
@@ -33,3 +36,7 @@ def init_app(app: Flask) -> None:
     reviews.wire(app)
     coupons.wire(app)
     demo.wire(app)
+    # The privacy pages and the export say what the program keeps and what a deletion costs.
+    add_kept_note(app, deletion.kept_note)
+    add_deletion_note(app, deletion.deletion_note)
+    add_account_file(app, deletion.EXPORT_FILE, deletion.EXPORT_FILE_TEXT)

@@ -2,8 +2,10 @@
 
 Deleting the account keeps the affiliate row, because its commissions and payouts are
 money history, but removes what identifies or pays the person: the sealed website,
-promotion text and payout email, the Stripe account, the operator's note and the link to
-the account. An approved affiliate stops earning: nobody could be paid any more.
+promotion text and payout email, the Stripe account (its id and what Stripe said of it),
+the operator's note and the link to the account. An approved affiliate stops earning:
+nobody could be paid any more; for the same reason its commissions not yet paid go back
+to the shops (``affiliates.commissions.forfeits``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from affiliates.applications.services import codes_of, get_affiliate_of, share_link
+from affiliates.commissions.forfeits import forfeit_unpaid
 from affiliates.models import Affiliate, AffiliateStatus
 from mall.accounts.models import User
 from mall.extensions import db
@@ -38,6 +41,9 @@ def export_section(user: User) -> dict[str, Any] | None:
         "how_you_promote": reveal(affiliate, "promotion"),
         "payout_method": affiliate.payout_method.value,
         "payout_email": reveal(affiliate, "payout_email"),
+        "stripe_account_id": affiliate.stripe_account_id,
+        "stripe_transfers_active": affiliate.stripe_transfers_active,
+        "stripe_requirements": list(affiliate.stripe_requirements or []),
         "recruited_by_code": recruiter,
         "applied_at": _when(affiliate.created_at),
         "decided_at": _when(affiliate.decided_at),
@@ -46,7 +52,12 @@ def export_section(user: User) -> dict[str, Any] | None:
 
 
 def forget_affiliate(user: User) -> None:
-    """Account deletion: unlink the affiliate row from the account and clear its personal data."""
+    """Account deletion: unlink the affiliate row from the account and clear its personal data;
+    its commissions not yet paid go back to the shops (nobody is left to pay them to)."""
+    affiliate_id = db.session.scalar(sa.select(Affiliate.id).where(Affiliate.user_id == user.id))
+    if affiliate_id is None:
+        return
+    forfeit_unpaid(affiliate_id)
     db.session.execute(
         sa.update(Affiliate)
         .where(Affiliate.user_id == user.id)
@@ -56,6 +67,10 @@ def forget_affiliate(user: User) -> None:
             promotion_ct=None,
             payout_email_ct=None,
             stripe_account_id=None,
+            stripe_transfers_active=False,
+            stripe_details_submitted=False,
+            stripe_requirements=[],
+            stripe_synced_at=None,
             decision_note_ct=None,
             status=sa.case(
                 (Affiliate.status == AffiliateStatus.APPROVED, AffiliateStatus.SUSPENDED),

@@ -306,10 +306,31 @@ def reject(commission: AffiliateCommission, *, actor_id: UUID | None) -> bool:
         return False
     if commission.status is CommissionStatus.PAID or commission.kind is CommissionKind.CLAWBACK:
         raise AffiliateError("A paid commission cannot be rejected: refund the order instead.")
+    amount = withdraw_unpaid(
+        commission, flag=REJECTED_BY_OPERATOR, event="reject", memo="Affiliate commission rejected"
+    )
+    if amount is None:
+        return False
+    record_audit(
+        "affiliates.commission_rejected",
+        actor_id=actor_id,
+        target_type="affiliate_commission",
+        target_id=commission.id,
+        details={"shop_id": str(commission.tenant_id), "amount": amount},
+    )
+    return True
+
+
+def withdraw_unpaid(
+    commission: AffiliateCommission, *, flag: str, event: str, memo: str
+) -> int | None:
+    """Give a commission not yet paid back to its shop, once: status rejected, ``flag`` saying
+    why, the amount posted back from the affiliate's pending or available balance. The amount
+    given back; None when it was no longer pending or approved (paid, rejected meanwhile)."""
     lock_chain()  # before the row, as a payout batch does
     db.session.refresh(commission, with_for_update=True)
     if commission.status not in (CommissionStatus.PENDING, CommissionStatus.APPROVED):
-        return False
+        return None
     account = (
         Account.AFFILIATE_PENDING
         if commission.status is CommissionStatus.PENDING
@@ -321,22 +342,10 @@ def reject(commission: AffiliateCommission, *, actor_id: UUID | None) -> bool:
     commission.status = CommissionStatus.REJECTED
     commission.needs_review = False
     commission.decided_at = utcnow()
-    commission.flags = [*commission.flags, REJECTED_BY_OPERATOR]
+    commission.flags = [*commission.flags, flag]
     db.session.flush()
     if order is not None and amount > 0:
         post_back_to_shop(
-            commission,
-            order,
-            amount,
-            account=account,
-            key=reduce_key(commission, "reject"),
-            memo="Affiliate commission rejected",
+            commission, order, amount, account=account, key=reduce_key(commission, event), memo=memo
         )
-    record_audit(
-        "affiliates.commission_rejected",
-        actor_id=actor_id,
-        target_type="affiliate_commission",
-        target_id=commission.id,
-        details={"shop_id": str(commission.tenant_id), "amount": amount},
-    )
-    return True
+    return amount

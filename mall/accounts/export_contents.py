@@ -13,13 +13,16 @@ and messages, say) with ``add_export_section`` in their ``init_app``: the
 function gets the user and runs in each shop's context, once per shop the
 customer ordered from or wrote to, and returns JSON-ready rows (``[]`` for none).
 
-``to_zip`` writes ``data.json`` (all of it) and a CSV per list for spreadsheets.
+``to_zip`` writes ``data.json`` (all of it) and a CSV per list for spreadsheets; a platform
+section named with ``add_account_file`` (the affiliate record) also gets its own JSON file,
+which the README explains, when the person has one.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import textwrap
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -45,6 +48,7 @@ from tenants.models import Tenant
 
 SECTIONS_KEY = "mall.privacy.export_sections"
 ACCOUNT_SECTIONS_KEY = "mall.privacy.export_account_sections"
+ACCOUNT_FILES_KEY = "mall.privacy.export_account_files"
 ExportSection = Callable[[User], Any]
 
 
@@ -57,6 +61,12 @@ def add_account_section(app: Flask, name: str, func: ExportSection) -> None:
     """Add ``name`` to the export's platform part: ``func(user)`` outside any shop's context
     (what the platform itself holds: the mall's newsletter subscription…)."""
     app.extensions.setdefault(ACCOUNT_SECTIONS_KEY, {})[name] = func
+
+
+def add_account_file(app: Flask, name: str, description: str) -> None:
+    """Give the platform section ``name`` its own file ``<name>.json`` in the ZIP, explained
+    in the README by ``description`` (both only for a person whose section holds something)."""
+    app.extensions.setdefault(ACCOUNT_FILES_KEY, {})[name] = description
 
 
 def _sections() -> dict[str, ExportSection]:
@@ -331,12 +341,15 @@ downloads.csv (the IP addresses we keep; they are deleted after a while).
 def to_zip(data: dict[str, Any], *, created_at: datetime) -> bytes:
     """The ZIP file the customer downloads: ``data.json``, CSV files and a README."""
     buffer = io.BytesIO()
+    described = current_app.extensions.get(ACCOUNT_FILES_KEY, {})
+    files = {name: text for name, text in described.items() if data.get(name)}  # the person's
+    readme = README.format(mall=current_app.config["MALL_NAME"], when=created_at.isoformat())
+    readme += "".join(f"\n{textwrap.fill(text, width=80)}\n" for text in files.values())
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "README.txt",
-            README.format(mall=current_app.config["MALL_NAME"], when=created_at.isoformat()),
-        )
+        archive.writestr("README.txt", readme)
         archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
+        for name in files:
+            archive.writestr(f"{name}.json", json.dumps(data[name], indent=2, ensure_ascii=False))
         for name, header, rows in _tables(data):
             archive.writestr(name, _csv(header, rows))
     return buffer.getvalue()

@@ -7,13 +7,29 @@
 - ``/account/privacy/delete``: exactly what is deleted now and what is kept, and
   why; the password confirms; the account goes at once and the browser is signed out.
   An unpaid order blocks it: ``/account/privacy/delete/cancel-unpaid`` cancels it.
+
+Higher layers say what they keep and what a deletion does to the person's part in them
+(the affiliate program: its code stops, unpaid commissions are given up) through
+``add_kept_note`` and ``add_deletion_note``, so this module imports none of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -23,6 +39,7 @@ from wtforms.validators import DataRequired, Length
 
 from mall.accounts import erasure, export, retention
 from mall.accounts.auth import end_browser_session
+from mall.accounts.models import User
 from mall.checkout.completion import cancel_unpaid_checkout
 from mall.checkout.errors import CheckoutError
 from mall.extensions import csrf, db, limiter, login_manager
@@ -32,6 +49,38 @@ bp = Blueprint("privacy", __name__, url_prefix="/account/privacy", template_fold
 EXPORT_LIMIT = "5 per hour"
 DELETE_LIMIT = "10 per hour"
 PRIVATE = {"Cache-Control": "private, no-store"}
+KEPT_NOTES_KEY = "mall.privacy.kept_notes"
+DELETION_NOTES_KEY = "mall.privacy.deletion_notes"
+
+
+@dataclass(frozen=True)
+class PrivacyNote:
+    """Another part of the mall's word on a privacy page, in plain sentences (no markup)."""
+
+    key: str  # the section's id on the page
+    heading: str
+    items: tuple[str, ...] = ()
+    warning: str = ""  # said first and highlighted: what the person would lose
+
+
+PrivacyNoteSource = Callable[[User], PrivacyNote | None]
+
+
+def add_kept_note(app: Flask, func: PrivacyNoteSource) -> None:
+    """Add to "What we keep" on ``/account/privacy``: ``func(user)`` says what another part of
+    the mall keeps (None: nothing to say)."""
+    app.extensions.setdefault(KEPT_NOTES_KEY, []).append(func)
+
+
+def add_deletion_note(app: Flask, func: PrivacyNoteSource) -> None:
+    """Add to the deletion page: ``func(user)`` says what deleting the account does to the
+    person's part in another part of the mall (None: they have none)."""
+    app.extensions.setdefault(DELETION_NOTES_KEY, []).append(func)
+
+
+def _notes(key: str, user: User) -> list[PrivacyNote]:
+    found = (func(user) for func in current_app.extensions.get(key, []))
+    return [note for note in found if note is not None]
 
 
 class ExportForm(FlaskForm):
@@ -71,6 +120,7 @@ def index() -> ResponseReturnValue:
             form=ExportForm(),
             latest=latest,
             latest_open=export.is_open(latest),
+            notes=_notes(KEPT_NOTES_KEY, current_user),
             **_periods(),
         ),
         200,
@@ -179,6 +229,7 @@ def delete_account() -> ResponseReturnValue:
             blocker=blocker,
             unpaid=erasure.unpaid_orders(current_user),
             cancel_form=CancelUnpaidForm(),
+            notes=_notes(DELETION_NOTES_KEY, current_user),
             **_periods(),
         ),
         status,
