@@ -10,17 +10,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import g
 from flask.typing import ResponseReturnValue
 
 from affiliates.coupons import services
-from affiliates.coupons.forms import ConfirmForm, LinkForm
-from affiliates.errors import AffiliateError
-from mall.extensions import db
-from mall.pagination import page_number
+from affiliates.coupons.link_flow import CouponPages
 from mall.shops.admin_views import member_can
 from mall.shops.permissions import requires
-from tenants.audit import request_actor
 from tenants.resolution import shop_blueprint
 
 bp = shop_blueprint(
@@ -31,6 +27,14 @@ bp = shop_blueprint(
     template_folder="../templates",
 )
 
+PAGES = CouponPages(
+    template="affiliates/coupons/shop.html",
+    rows=services.shop_coupons,
+    link_service=services.link_shop_coupon,
+    unlink_service=services.unlink_shop_coupon,
+    index=".coupons",
+)
+
 
 @bp.context_processor
 def coupon_helpers() -> dict[str, Any]:
@@ -38,65 +42,22 @@ def coupon_helpers() -> dict[str, Any]:
     return {"can": member_can, "shop": g.get("shop")}
 
 
-def _page(
-    form: LinkForm | None = None, *, notice: str | None = None, status: int = 200
-) -> ResponseReturnValue:
-    page, rows = services.shop_coupons(page=page_number(request.args.get("page")))
-    return (
-        render_template(
-            "affiliates/coupons/shop.html",
-            page=page,
-            rows=rows,
-            form=form or LinkForm(formdata=None),
-            confirm=ConfirmForm(formdata=None),
-            notice=notice,
-        ),
-        status,
-    )
-
-
 @bp.get("/")
 @requires("shop.settings")
 def coupons() -> ResponseReturnValue:
     """The shop's coupons and their affiliates, and the link form."""
-    return _page()
+    return PAGES.show()
 
 
 @bp.post("/")
 @requires("shop.settings")
 def link() -> ResponseReturnValue:
     """Link a coupon to an affiliate eligible for the shop."""
-    form = LinkForm()
-    if not form.validate_on_submit():
-        return _page(form, status=400)
-    try:
-        changed = services.link_shop_coupon(
-            form.coupon_code.data,
-            affiliate_code=form.affiliate_code.data,
-            actor_id=request_actor()["actor_id"],
-        )
-    except AffiliateError as refused:
-        db.session.rollback()
-        return _page(form, notice=str(refused), status=409)
-    db.session.commit()
-    flash(
-        "Coupon linked: its sales now earn the affiliate a commission."
-        if changed
-        else "The coupon was linked to this affiliate already.",
-        "success" if changed else "info",
-    )
-    return redirect(url_for(".coupons"), 303)
+    return PAGES.link()
 
 
 @bp.post("/<uuid:coupon_id>/unlink")
 @requires("shop.settings")
 def unlink(coupon_id: UUID) -> ResponseReturnValue:
     """The coupon's sales earn no affiliate any more."""
-    if not ConfirmForm().validate_on_submit():
-        return _page(notice="The form expired: reload the page and try again.", status=400)
-    changed = services.unlink_shop_coupon(coupon_id, actor_id=request_actor()["actor_id"])
-    if changed is None:
-        abort(404)
-    db.session.commit()
-    flash("Coupon unlinked." if changed else "The coupon was not linked.", "info")
-    return redirect(url_for(".coupons"), 303)
+    return PAGES.unlink(coupon_id)

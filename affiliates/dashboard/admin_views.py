@@ -60,6 +60,5 @@ def sales_list() -> ResponseReturnValue:
 @requires("payouts.view")
 def sale(commission_id: UUID) -> ResponseReturnValue:
     """One commission: how it was worked out, where it stands, the affiliate's code."""
-    return render_template(
-        f"{TEMPLATES}/sale.html", row=get_or_404(sales.sale_detail, commission_id)
-    )
+    detail = get_or_404(sales.sale_detail, commission_id)
+    return render_template(f"{TEMPLATES}/sale.html", row=detail.row, changes=detail.changes)

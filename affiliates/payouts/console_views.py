@@ -94,14 +94,33 @@ def make_batch() -> ResponseReturnValue:
         return _index(notice=str(refused), status=409)
     db.session.commit()
     if result.made:
-        flash(
-            f"Payout batch made: {format_money(result.batch.total)}. Stripe transfers are on "
-            "their way; download the PayPal CSV, pay it on PayPal, then mark it paid.",
-            "success",
-        )
+        made = queries.batch_payouts(result.batch)
+        flash(batch_made_message(result.batch.total, made), "success")
     else:
         flash("This batch was made already: nothing changed.", "info")
     return redirect(url_for(".batch", batch_id=result.batch.id), 303)
+
+
+def _count(n: int, one: str) -> str:
+    return f"{n} {one}{'' if n == 1 else 's'}"
+
+
+def batch_made_message(total: int, rows: list[tuple[Any, Any]]) -> str:
+    """What a new batch holds, by how each part is paid: only the methods it holds."""
+    parts = [f"Payout batch made: {format_money(total)} to {_count(len(rows), 'affiliate')}."]
+    stripe = [payout.amount for payout, _ in rows if payout.method is PayoutMethod.STRIPE]
+    paypal = [payout.amount for payout, _ in rows if payout.method is PayoutMethod.PAYPAL]
+    if stripe:
+        parts.append(
+            f"{_count(len(stripe), 'payout')} by Stripe transfer ({format_money(sum(stripe))}): "
+            "sent by Stripe, nothing to do."
+        )
+    if paypal:
+        parts.append(
+            f"{_count(len(paypal), 'payout')} in the PayPal CSV ({format_money(sum(paypal))}): "
+            "download it, pay it on PayPal, then mark the PayPal payouts paid."
+        )
+    return " ".join(parts)
 
 
 def _batch_page(batch: Any, *, notice: str | None = None, status: int = 200) -> ResponseReturnValue:
@@ -117,6 +136,7 @@ def _batch_page(batch: Any, *, notice: str | None = None, status: int = 200) -> 
                 if payout.method is PayoutMethod.PAYPAL
                 and payout.status is AffiliatePayoutStatus.IN_TRANSIT
             ],
+            has_stripe=any(payout.method is PayoutMethod.STRIPE for payout, _ in rows),
             confirm_form=forms.ConfirmForm(formdata=None),
             notice=notice,
         ),

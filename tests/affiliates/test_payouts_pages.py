@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from affiliates.models import AffiliatePayout, AffiliatePayoutBatch, AffiliatePayoutStatus
 from mall.extensions import db
 from tenants.settings import put_setting
-from tests.affiliates.test_payouts import an_affiliate, available, earn
+from tests.affiliates.test_payouts import an_affiliate, available, earn, stripe_on, stub_server
+
+__all__ = ["stripe_on", "stub_server"]  # fixtures
 
 BASE = "/admin/affiliates/payouts/"
 
@@ -118,3 +120,65 @@ def test_nothing_payable_and_unknown_ids_answer_clearly(client, operator, sign_i
     assert client.post(f"{BASE}{uuid4()}/failed", data={"reason": "x"}).status_code == 404
     assert client.get(f"{BASE}batches/not-an-id").status_code == 404
     assert client.get(f"{BASE}?page=banana").status_code == 200
+
+
+def made_message(client, key: str) -> str:
+    """The flash a new batch shows, and (checked here) the batch page's own advice agrees."""
+    made = client.post(BASE, data={"batch_key": key})
+    assert made.status_code == 303
+    page = text(client.get(made.headers["Location"]))
+    message = re.search(r"(Payout batch made:[^<]*)", page).group(1)
+    if "PayPal CSV" in message:  # the page's PayPal advice names Stripe only when it is there
+        assert ("Stripe transfers are paid by themselves" in page) == ("by Stripe" in message)
+    return message
+
+
+def test_a_paypal_only_batch_says_nothing_of_stripe(
+    client, make_user, operator, sign_in, shop_a, no_csrf
+):
+    put_setting("affiliates.min_payout", 1000)
+    earn(shop_a, an_affiliate(make_user, "ADA-P4"), 2500)
+    earn(shop_a, an_affiliate(make_user, "BEA-P4"), 1200)
+    sign_in(operator)
+    message = made_message(client, "paypal-only")
+    assert message == (
+        "Payout batch made: $37.00 to 2 affiliates. 2 payouts in the PayPal CSV ($37.00): "
+        "download it, pay it on PayPal, then mark the PayPal payouts paid."
+    )
+    assert "Stripe" not in message
+
+
+def test_a_mixed_batch_says_what_goes_by_stripe_and_what_by_paypal(
+    client, make_user, operator, sign_in, shop_a, no_csrf, stripe_on
+):
+    put_setting("affiliates.min_payout", 1000)
+    stripe_on.account("acct_1AdaPages")
+    ada = an_affiliate(make_user, "ADA-P5", stripe="acct_1AdaPages")
+    ada.stripe_transfers_active = True  # its onboarding is done
+    db.session.commit()
+    earn(shop_a, ada, 2500)
+    earn(shop_a, an_affiliate(make_user, "BEA-P5"), 1200)
+    sign_in(operator)
+    assert made_message(client, "mixed") == (
+        "Payout batch made: $37.00 to 2 affiliates. 1 payout by Stripe transfer ($25.00): "
+        "sent by Stripe, nothing to do. 1 payout in the PayPal CSV ($12.00): download it, "
+        "pay it on PayPal, then mark the PayPal payouts paid."
+    )
+
+
+def test_a_stripe_only_batch_asks_for_no_csv(
+    client, make_user, operator, sign_in, shop_a, no_csrf, stripe_on
+):
+    put_setting("affiliates.min_payout", 1000)
+    stripe_on.account("acct_1CyPages")
+    cy = an_affiliate(make_user, "CY-P6", stripe="acct_1CyPages")
+    cy.stripe_transfers_active = True
+    db.session.commit()
+    earn(shop_a, cy, 2500)
+    sign_in(operator)
+    message = made_message(client, "stripe-only")
+    assert message == (
+        "Payout batch made: $25.00 to 1 affiliate. 1 payout by Stripe transfer ($25.00): "
+        "sent by Stripe, nothing to do."
+    )
+    assert "PayPal" not in message

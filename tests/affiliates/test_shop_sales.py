@@ -156,3 +156,91 @@ def test_the_list_costs_the_same_with_one_or_many_sales(
         page = client.get(SALES)
     assert len(table_rows(text(page), "sales")) == 5
     assert many.count == few.count
+
+
+# ------------------------------------------------ what happened to a commission, in words
+
+
+def sold_id(shop, affiliate=None):
+    """A real sale through the affiliate's link: (order id, commission id)."""
+    from tests.affiliates.test_commissions import make_affiliate, sold
+
+    order_id, row = sold(shop, affiliate or make_affiliate())
+    with tenant_context(shop):
+        return order_id, row.id
+
+
+def sale_amount(html: str) -> str:
+    found = re.search(r'id="sale-amount">(.*?)</dd>', html, re.S)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+
+def test_a_commission_rejected_by_the_mall_says_so_and_names_no_refund(client, member_of_a, shop_a):
+    from affiliates.reviews.services import decide
+
+    _, row_id = sold_id(shop_a)
+    assert decide(row_id, approve=False, actor_id=None)
+    db.session.commit()
+
+    html = text(client.get(f"{SALES}/{row_id}"))
+    assert sale_amount(html) == (
+        "$0.00 Rejected by the mall's review: you pay nothing (it was $1.20 at the sale)."
+    )
+    assert "refund" not in sale_amount(html)
+    assert table_rows(html, "sale-changes")[0].endswith(
+        "Rejected by the mall's review (the order itself was not refunded) \u2212$1.20"
+    )
+    (listed,) = table_rows(text(client.get(SALES)), "sales")
+    assert "$0.00 Rejected by the mall's review" in listed and "refund" not in listed
+
+
+def test_refunds_show_as_refunds_and_a_full_one_as_taken_back(client, member_of_a, shop_a):
+    from tests.affiliates.test_commissions import refund
+
+    order_id, row_id = sold_id(shop_a)
+    refund(shop_a, order_id, units=1)
+    html = text(client.get(f"{SALES}/{row_id}"))
+    assert sale_amount(html) == "$0.60 Reduced by refunds (it was $1.20 at the sale)."
+    assert [line.split(" ", 1)[1] for line in table_rows(html, "sale-changes")] == [
+        "A refund of the order \u2212$0.60"
+    ]
+
+    refund(shop_a, order_id, units=1, key="r2")
+    html = text(client.get(f"{SALES}/{row_id}"))
+    assert sale_amount(html).startswith("$0.00 Taken back in full: the order was refunded")
+    assert "review" not in sale_amount(html)
+    assert [line.split(" ", 1)[1] for line in table_rows(html, "sale-changes")] == [
+        "A refund of the order \u2212$0.60",
+        "A refund of the order \u2212$0.60",
+    ]
+
+
+def test_a_cancelled_paid_order_and_a_refund_after_payout_say_what_happened(
+    client, member_of_a, shop_a
+):
+    from mall.orders.refunds import cancel_paid_order
+    from tests.affiliates.test_commissions import pay_out, refund, run_approval
+
+    order_id, cancelled = sold_id(shop_a)
+    with tenant_context(shop_a):
+        order = db.session.get(Order, (shop_a.id, order_id))
+        assert cancel_paid_order(order, actor_id=None, reason="out of glaze", key="c1")
+    db.session.commit()
+    html = text(client.get(f"{SALES}/{cancelled}"))
+    # Cancelling a paid order refunds it in full: that refund took the commission back.
+    assert [line.split(" ", 1)[1] for line in table_rows(html, "sale-changes")] == [
+        "A refund of the order \u2212$1.20"
+    ]
+    assert sale_amount(html).startswith("$0.00 Taken back in full")
+
+    order_id, paid = sold_id(shop_a)
+    assert run_approval(31) == 1
+    with tenant_context(shop_a):
+        pay_out(shop_a, db.session.get(AffiliateCommission, (shop_a.id, paid)))
+    db.session.commit()
+    refund(shop_a, order_id, units=1)
+    html = text(client.get(f"{SALES}/{paid}"))
+    assert sale_amount(html) == "$1.20"  # the paid sale keeps its amount; the clawback takes it
+    assert [line.split(" ", 1)[1] for line in table_rows(html, "sale-changes")] == [
+        "A refund after the commission was paid: taken from the affiliate's next payout \u2212$0.60"
+    ]
