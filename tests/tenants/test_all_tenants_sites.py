@@ -174,6 +174,18 @@ ALLOWED: dict[str, str] = {
         "affiliate job: pending commissions whose holding period ended, in every shop (ids"
         " only); each is approved in its own shop's context"
     ),
+    "affiliates/commissions/forfeits.py:forfeit_unpaid": (
+        "account erasure: the deleted affiliate's unpaid commissions in every shop (ids by"
+        " affiliate id); each goes back to its shop in that shop's context"
+    ),
+    "affiliates/tracking/rollups.py:_sales": (
+        "affiliate rollup job: a day's commissions in every shop summed per affiliate"
+        " (amounts and counts only, by the day their orders were paid)"
+    ),
+    "affiliates/tracking/rollups.py:changed_sale_days": (
+        "affiliate rollup job: the payment days of orders whose commissions changed (from the"
+        " ledger's affiliate entries; days only)"
+    ),
     "affiliates/payouts/services.py:_commissions": (
         "affiliate payouts: mark the commissions a payout settles (one UPDATE by affiliate id"
         " or payout id, in every shop that owes them); reads nothing"
