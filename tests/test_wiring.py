@@ -325,6 +325,7 @@ PERIODIC_JOBS = [
     ("mall.ledger.jobs:release_due_orders", 3600),
     ("mall.ledger.jobs:run_payouts", 24 * 3600),
     ("mall.ledger.jobs:sync_connect_accounts", 6 * 3600),
+    ("affiliates.tracking.jobs:flush_clicks", 60),
     ("affiliates.tracking.jobs:roll_up_clicks", 600),
     ("affiliates.commissions.jobs:approve_due_commissions", 3600),
 ]

@@ -21,7 +21,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from affiliates.models import Affiliate, AffiliateClick, AffiliateStatus, AgentClass
 from affiliates.models.tracking import HOST_MAX, PATH_MAX
@@ -36,6 +36,9 @@ from tenants.models import Tenant
 CODE = re.compile(r"^[A-Z0-9-]{1,32}$")
 IP_FIELD = "affiliate_clicks.ip_index"
 SETTINGS_TTL = 60.0  # seconds a process keeps the cookie lifetime it read
+CODES_KEY = "affiliates.approved_codes"
+CODES_TTL = 60.0  # seconds a process keeps which code is whose (queued clicks only)
+CODES_MAX = 50_000
 _PARTIAL_ESCAPE = re.compile(r"%[0-9A-Fa-f]?$")
 
 _BOT = re.compile(
@@ -137,14 +140,68 @@ def record_click(
     return db.session.execute(statement).scalar()
 
 
+def click_entry(
+    affiliate_id: UUID,
+    *,
+    path: str,
+    agent: AgentClass,
+    shop_id: UUID | None = None,
+    shop_slug: str | None = None,
+    referrer: str | None = None,
+    ip: str | None = None,
+) -> dict[str, str | None]:
+    """A click as the queue keeps it (``buffer``): what ``record_click`` would insert, with
+    the click's own id (a replayed entry is the same row) and no address, only its index."""
+    index = ip_index(ip)
+    return {
+        "id": new_id().hex,
+        "a": affiliate_id.hex,
+        "t": utcnow().isoformat(),
+        "p": landing_path(path),
+        "s": shop_id.hex if shop_id else None,
+        "g": shop_slug.lower() if shop_slug and not shop_id else None,
+        "r": referrer_host(referrer),
+        "i": index.hex() if index else None,
+        "k": agent.value,
+    }
+
+
+def approved_affiliate(code: str | None) -> UUID | None:
+    """The id of the approved affiliate with ``code``, from a per-process copy at most
+    ``CODES_TTL`` seconds old (one SELECT on a miss). A suspension within that time costs
+    nothing: queued clicks are kept only for affiliates approved when they are stored, and
+    a sale is attributed only to an affiliate approved at the payment."""
+    wanted = clean_code(code)
+    if wanted is None:
+        return None
+    cache = current_app.extensions.setdefault(CODES_KEY, {})
+    now = time.monotonic()
+    found = cache.get(wanted)
+    if found is not None and found[1] > now:
+        return found[0]
+    affiliate_id = db.session.scalar(
+        sa.select(Affiliate.id).where(
+            Affiliate.code == wanted, Affiliate.status == AffiliateStatus.APPROVED
+        )
+    )
+    if len(cache) >= CODES_MAX:
+        cache.clear()  # a flood of made-up codes cannot grow it without bound
+    cache[wanted] = (affiliate_id, now + CODES_TTL)
+    return affiliate_id
+
+
 # ---------------------------------------------------------------- the cookie
 
 
-def set_referral_cookie(response: Response, affiliate_id: UUID) -> None:
-    """Add the click to the visitor's signed referral cookie (one entry per affiliate)."""
+def set_referral_cookie(
+    response: Response, affiliate_id: UUID, *, on: Request | None = None
+) -> None:
+    """Add the click to the visitor's signed referral cookie (one entry per affiliate);
+    ``on`` is the request when there is no Flask request (``fastpath``)."""
+    asked = on or request
     days = cookie_days()
     entries = referral.add_click(
-        referral.load(request.cookies.get(referral.COOKIE)),
+        referral.load(asked.cookies.get(referral.COOKIE)),
         affiliate_id.hex,
         int(time.time()),
         lifetime=days * 86400,
@@ -156,19 +213,19 @@ def set_referral_cookie(response: Response, affiliate_id: UUID) -> None:
         max_age=days * 86400,
         httponly=True,
         samesite="Lax",
-        secure=bool(config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
-        domain=_cookie_domain(),
+        secure=bool(config.get("SESSION_COOKIE_SECURE")) or asked.is_secure,
+        domain=_cookie_domain(asked.host),
         path="/",
     )
     # A response that sets a cookie is never kept by a shared cache (nor the browser's).
     response.headers["Cache-Control"] = "private, no-store"
 
 
-def _cookie_domain() -> str | None:
+def _cookie_domain(host: str) -> str | None:
     """The mall's cookie domain when the request is on it (so the checkout on any of the
     mall's hosts reads it); host-only on a shop's custom domain."""
     domain = current_app.config.get("SESSION_COOKIE_DOMAIN")
-    host = request.host.split(":", 1)[0].lower()
+    host = host.split(":", 1)[0].lower()
     if domain and (host == domain or host.endswith("." + domain)):
         return domain
     return None
@@ -184,8 +241,10 @@ def cookie_days() -> int:
 
 
 def forget_settings(app: Flask) -> None:
-    """Read the program's settings afresh on the next click (tests, the console's save)."""
+    """Read the program's settings and the codes afresh on the next click (tests, the
+    console's save)."""
     _settings_cache(app).clear()
+    app.extensions.pop(CODES_KEY, None)
 
 
 def _settings_cache(app: Flask) -> dict:

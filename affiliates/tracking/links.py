@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app
 
 from mall.extensions import db
 from tenants.resolution import ShopHostMiddleware, is_host_name, shop_for_host
@@ -69,8 +69,9 @@ def normal_path(path: str) -> str:
     return "/" + "/".join(kept) + ("/" if kept and trailing else "")
 
 
-def safe_target(to: str | None) -> Target:
-    """The target of ``to`` when it stays on the mall's own origins, else the home page."""
+def safe_target(to: str | None, *, host_shop: str | None = None) -> Target:
+    """The target of ``to`` when it stays on the mall's own origins, else the home page;
+    ``host_shop`` is the shop whose host the link was followed on (None: the mall's)."""
     to = (to or "").strip()
     if not to:
         return Target(HOME, HOME, None)
@@ -88,7 +89,7 @@ def safe_target(to: str | None) -> Target:
         if not to.startswith("/") or to.startswith("//"):
             return _refused()
         # A path: on the host the link was followed on (the mall's, or a shop's).
-        return _target(parts, path, request.environ.get("mall.host_shop"))
+        return _target(parts, path, host_shop)
     if parts.scheme not in DEFAULT_PORTS or not parts.netloc:
         return _refused()
     if parts.username is not None or parts.password is not None:
@@ -98,7 +99,7 @@ def safe_target(to: str | None) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not is_host_name(host):
         return _refused()
-    if host in _mall_hosts():
+    if host in mall_hosts():
         return _target(parts, path, None)
     try:
         slug = shop_for_host(host, current_app.config.get("BASE_DOMAIN"))
@@ -117,7 +118,7 @@ def _public_origin() -> tuple[str, int]:
     return scheme, public.port or DEFAULT_PORTS[scheme]
 
 
-def _mall_hosts() -> set[str]:
+def mall_hosts() -> set[str]:
     """The names the mall itself answers on (its base domain, ``www.``, its public URL)."""
     config = current_app.config
     hosts: set[str] = set()
