@@ -1,10 +1,13 @@
-"""Recording a click: one INSERT on the request, nothing else; and the referral cookie.
+"""Recording a click, and the referral cookie.
 
-The affiliate is found by code inside the INSERT itself (``INSERT … SELECT … FROM
-affiliates WHERE code = … AND status = 'approved' RETURNING affiliate_id``), so an
-unknown, unapproved or suspended code costs the same one statement and records
-nothing, and a suspension takes effect at once (no cache to go stale). The shop of a
-page reached by slug is looked up inside the same statement.
+Without Redis, a click is one INSERT on the request, nothing else: the affiliate is found
+by code inside the INSERT itself (``INSERT … SELECT … FROM affiliates WHERE code = … AND
+status = 'approved' RETURNING affiliate_id``), so an unknown, unapproved or suspended code
+costs the same one statement and records nothing. The shop of a page reached by slug is
+looked up inside the same statement. With Redis, the click is queued instead
+(``click_entry``, ``buffer``): the code is found in a per-process copy of approved codes
+(``approved_affiliate``), and the job that stores queued clicks keeps only those of
+affiliates still approved, so a suspension still stops them.
 
 No IP address is stored: ``ip_index`` is its blind index under the platform's index
 key (``tenants.keys``). The program's cookie lifetime is read at most once a minute
