@@ -210,7 +210,9 @@ def header(jar: dict[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in jar.items() if value)
 
 
-def sign_in(port: int, settle: list[str]) -> str:
+def sign_in(
+    port: int, settle: list[str], *, email: str = STAFF_EMAIL, password: str = STAFF_PASSWORD
+) -> str:
     """Sign the staff account in; the session cookie after each page of ``settle`` was shown.
 
     A page with a form puts its CSRF token in the session (a new cookie) the first time;
@@ -222,7 +224,7 @@ def sign_in(port: int, settle: list[str]) -> str:
         raise SystemExit(f"orders bench: no sign-in form (status {status})")
     jar = _cookies({}, set_cookies)
     form = urllib.parse.urlencode(
-        {"csrf_token": token.group(1).decode(), "email": STAFF_EMAIL, "password": STAFF_PASSWORD}
+        {"csrf_token": token.group(1).decode(), "email": email, "password": password}
     )
     status, _, _, set_cookies = run.request(port, "POST", "/account/login", form, header(jar))
     if status not in (302, 303):

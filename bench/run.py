@@ -165,6 +165,16 @@ END $$""")
     psql(f"COMMENT ON DATABASE {db} IS '{want}'")
 
 
+def ensure_catalog(db: str, shops: int, products: int) -> None:
+    """``ensure_database`` for a catalog, kept (upgraded in place) when only migrations changed."""
+    from bench import schema_check
+
+    generators = schema_check.generators_digest(["generate_catalog"], [str(shops), str(products)])
+    schema_check.keep_if_same_schema(db, f"bench:{fingerprint(shops, products)}", generators)
+    ensure_database(db, shops, products)
+    schema_check.mark(db, generators)
+
+
 def pick_requests(db: str) -> dict[str, list[str]]:
     """Request lines per scenario, drawn (repeatably) from ``db`` as the superuser."""
     active = "t.status = 'active' AND p.status = 'published'"
@@ -310,12 +320,14 @@ def cart_page(port: int, product_path: str, variants: list[str]) -> tuple[list[s
     return ["/cart/"], session
 
 
-def wrk(port: int, lines: list[str], cookie: str, name: str) -> dict[str, float | str]:
+def wrk(
+    port: int, lines: list[str], cookie: str, name: str, connections: str = CONNECTIONS
+) -> dict[str, float | str]:
     """Run wrk over the request lines; parsed requests/s, p50/p99 ms, errors, timeouts."""
     file = WORK / f"requests-{name}.txt"
     file.write_text("\n".join(lines) + "\n")
     command = [
-        "wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", f"--timeout={TIMEOUT}", "--latency",
+        "wrk", "-t2", f"-c{connections}", f"-d{DURATION}", f"--timeout={TIMEOUT}", "--latency",
         "-s", str(BENCH / "rotate.lua"), f"http://127.0.0.1:{port}", "--", str(file), cookie,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=600).stdout
@@ -474,9 +486,15 @@ CATALOG = ("home", "category", "shop", "product", "search", "add-to-cart", "cart
 
 
 def measure(
-    key: str, name: str, server: Server, lines: list[str], cookie: str
+    key: str,
+    name: str,
+    server: Server,
+    lines: list[str],
+    cookie: str,
+    connections: str = CONNECTIONS,
 ) -> tuple[str, int, dict, dict]:
-    """One scenario: its ceiling, every URL once, then wrk against Mall and the ceiling."""
+    """One scenario: its ceiling, every URL once, then wrk against Mall and the ceiling (both
+    with ``connections``, the run's unless the scenario names its own)."""
     log(f"{name}: {len(lines)} URLs")
     redis_flush()  # rate-limit counters of earlier scenarios and runs
     top = ceiling(server.port, lines[0], cookie, key)  # before any limit is hit
@@ -484,9 +502,9 @@ def measure(
         for line in lines[:WARM]:  # every URL once: the steady state, caches warm
             path, _, body = line.partition("\t")
             request(server.port, "POST" if body else "GET", path, body, cookie)
-        measured = wrk(server.port, lines, cookie, f"{key}-mall")
+        measured = wrk(server.port, lines, cookie, f"{key}-mall", connections)
         request(server.port, "GET", "/healthz")  # queued behind wrk's leftovers: drained
-        limit = wrk(top.port, lines, cookie, f"{key}-ceiling")
+        limit = wrk(top.port, lines, cookie, f"{key}-ceiling", connections)
     finally:
         top.stop()
     log(f"{name}: {measured['rps']:.1f} req/s, ceiling {limit['rps']:.1f} req/s")
@@ -496,8 +514,8 @@ def measure(
 def catalog_rows(wanted: Callable[[str], bool]) -> list[tuple[str, int, dict, dict]]:
     """The storefront's scenarios on the two catalog databases."""
     small_products = PRODUCTS * SMALL_SHOPS // SHOPS
-    ensure_database(BIG, SHOPS, PRODUCTS)
-    ensure_database(SMALL, SMALL_SHOPS, small_products)
+    ensure_catalog(BIG, SHOPS, PRODUCTS)
+    ensure_catalog(SMALL, SMALL_SHOPS, small_products)
     picks, small = pick_requests(BIG), pick_requests(SMALL)
     from bench import affiliates  # it imports this module
 
@@ -518,6 +536,9 @@ def catalog_rows(wanted: Callable[[str], bool]) -> list[tuple[str, int, dict, di
             if wanted("cart page")
             else ([], "")
         )
+        dashboard, affiliate = (
+            affiliates.dashboard(mall.port) if wanted("affiliate dashboard") else ([], "")
+        )
         scenarios = [
             ("home", mall, picks["home"], ""),
             ("category", mall, picks["category"], ""),
@@ -530,10 +551,14 @@ def catalog_rows(wanted: Callable[[str], bool]) -> list[tuple[str, int, dict, di
             ("cart page (3 lines, 3 shops)", mall, cart_page_lines, cart_session),
             ("affiliate redirect (/r/CODE)", mall, referred["redirect"], ""),
             ("affiliate landing (product ?ref=CODE)", mall, referred["landing"], ""),
+            ("affiliate dashboard (100,000 clicks)", mall, dashboard, affiliate),
+            # One person's page: its own time, without 32 others queued in front of it.
+            ("affiliate dashboard (100,000 clicks), 2 connections", mall, dashboard, affiliate),
         ]
         for n, (name, server, lines, cookie) in enumerate(scenarios):
             if wanted(name):
-                rows.append(measure(str(n), name, server, lines, cookie))
+                connections = "2" if name.endswith("2 connections") else CONNECTIONS
+                rows.append(measure(str(n), name, server, lines, cookie, connections))
     finally:
         mall.stop()
         mall_small.stop()
