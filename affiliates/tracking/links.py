@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -131,6 +131,15 @@ def mall_hosts() -> set[str]:
     return hosts
 
 
+def _without_ref(query: str) -> str:
+    """The target's query without ``ref``: the link's own affiliate is the one it records
+    (an older ``ref`` pasted along would credit another affiliate, or count a visit twice)."""
+    if "ref" not in query.lower():
+        return query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(name, value) for name, value in pairs if name.lower() != "ref"])
+
+
 def _refused() -> Target:
     return Target(HOME, HOME, None, refused=True)
 
@@ -138,7 +147,7 @@ def _refused() -> Target:
 def _target(parts: SplitResult, path: str, host_slug: str | None) -> Target:
     """The Location with the normalised ``path``, and ``path`` as the mall routes it (a shop
     host's own pages live under ``/shop/<slug>``)."""
-    location = urlunsplit(parts._replace(path=path))
+    location = urlunsplit(parts._replace(path=path, query=_without_ref(parts.query)))
     if host_slug is not None:
         adapter = current_app.url_map.bind("localhost")
         if ShopHostMiddleware.belongs_to_shop(adapter, "GET", path):

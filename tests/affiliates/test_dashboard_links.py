@@ -58,6 +58,7 @@ def test_an_address_of_a_shop_host_keeps_its_host_and_replaces_an_old_ref(client
     wanted = "http://shop-a.mall.test/products/teapot?ref=OLD#reviews"
     html = text(client.get(LINKS, query_string={"url": f"  {wanted} "}))
     assert value_of(html, "short-link").startswith("http://mall.test/r/SUNNY?to=http%3A%2F%2F")
+    assert "OLD" not in value_of(html, "short-link")  # the short link drops the old ref too
     assert value_of(html, "ref-link") == "http://shop-a.mall.test/products/teapot?ref=SUNNY#reviews"
     assert value_of(html, "url") == wanted
 

@@ -159,6 +159,22 @@ def test_the_redirect_and_the_click_say_the_same_normalised_page(
     assert landing_paths(sunny) == [recorded]
 
 
+@pytest.mark.parametrize(
+    ("to", "location"),
+    [
+        ("/search?ref=OLD&q=tea", "/search?q=tea"),
+        ("/search?q=tea&REF=OLD&ref=SUNNY-7", "/search?q=tea"),
+        ("http://mall.test/search?ref=OLD", "http://mall.test/search"),
+    ],
+)
+def test_a_ref_pasted_into_the_target_is_dropped(client, sunny, to, location):
+    """The link's own affiliate is the one it records: an older ``ref`` carried along would
+    credit another affiliate on the landing page, or count the visit twice."""
+    response = follow(client, to)
+    assert response.headers["Location"] == location
+    assert len(landing_paths(sunny)) == 1
+
+
 def test_the_shop_of_a_normalised_path_is_kept(client, sunny, shop_a):
     follow(client, "/x/../shop/shop-a/products/thing")
     db.session.expire_all()
