@@ -3,6 +3,8 @@ every value again and say what is wrong; the forms only bound the sizes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Length
@@ -15,6 +17,7 @@ from affiliates.applications.checks import (
     WEBSITE_MAX,
 )
 from affiliates.models import PayoutMethod
+from affiliates.payouts.queries import stripe_ready
 
 # A connected Stripe account whose transfers Stripe has enabled is paid by Stripe; until
 # then payouts go to the PayPal address (``affiliates.payouts.queries.method_for``).
@@ -38,6 +41,11 @@ class PayoutForm(FlaskForm):
         filters=[_strip],
         validators=[Length(max=EMAIL_MAX, message=f"At most {EMAIL_MAX} characters.")],
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not stripe_ready():  # Stripe is not offered where the mall cannot pay by it
+            self.payout_method.choices = PAYOUT_CHOICES[:1]
 
 
 class ApplyForm(PayoutForm):

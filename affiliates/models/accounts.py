@@ -34,6 +34,11 @@ class PayoutMethod(StrEnum):
     PAYPAL = "paypal"  # exported in a PayPal mass-payment CSV, marked paid by the operator
     STRIPE = "stripe"  # a Stripe transfer to the affiliate's connected account
 
+    @property
+    def label(self) -> str:
+        """How pages name it: "PayPal", "Stripe"."""
+        return "PayPal" if self is PayoutMethod.PAYPAL else "Stripe"
+
 
 class Affiliate(PlatformModel, Timestamped, db.Model):
     """One person's place in the affiliate program, with their code once approved."""

@@ -311,3 +311,18 @@ def test_the_export_holds_the_account_and_deletion_forgets_it(app_ctx, make_user
     row = reloaded(ada)
     assert row.stripe_account_id is None and row.stripe_synced_at is None
     assert row.stripe_requirements == [] and not row.stripe_transfers_active
+
+
+def test_stripe_is_offered_as_a_payout_method_only_where_the_mall_can_pay_by_it(
+    app, client, make_user, sign_in, stripe_on, monkeypatch
+):
+    user, _ = an_affiliate(make_user, "ADA-S10")
+    sign_in(user)
+    assert 'value="stripe"' in text(client.get(HOME))
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "")  # Stripe is not configured
+    assert 'value="stripe"' not in text(client.get(HOME))
+    chosen = client.post(
+        "/affiliates/home/payout",
+        data={"payout_method": "stripe", "payout_email": "ada@example.com"},
+    )
+    assert chosen.status_code == 400 and "Not a valid choice" in text(chosen)
