@@ -37,6 +37,7 @@ ROUTES = {
     ("/admin/affiliates/payouts/", "GET"),
     ("/admin/affiliates/payouts/", "POST"),
     ("/admin/affiliates/payouts/<uuid:payout_id>/failed", "POST"),
+    ("/admin/affiliates/payouts/<uuid:payout_id>/paid", "POST"),
     ("/admin/affiliates/payouts/batches/<uuid:batch_id>", "GET"),
     ("/admin/affiliates/payouts/batches/<uuid:batch_id>/paid", "POST"),
     ("/admin/affiliates/payouts/batches/<uuid:batch_id>/paypal.csv", "GET"),

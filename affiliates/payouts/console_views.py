@@ -1,8 +1,9 @@
 """The operator's affiliate payouts at /admin/affiliates/payouts (blueprint
 ``affiliate_payouts_console``), operators only: who is payable now, "Make a payout batch",
-the batches, a batch's page with its PayPal CSV, "Mark the PayPal payouts paid" and a
-payout's "failed". Actions validate a form, call one service, commit, flash and redirect
-(303); an expired form re-renders with 400, a refusal with 409.
+the batches, a batch's page with its PayPal CSV, "Mark the PayPal payouts paid", and a
+payout's "failed" or (one left out of the CSV: the affiliate deleted their account) "paid".
+Actions validate a form, call one service, commit, flash and redirect (303); an expired
+form re-renders with 400, a refusal with 409.
 """
 
 from __future__ import annotations
@@ -125,17 +126,20 @@ def batch_made_message(total: int, rows: list[tuple[Any, Any]]) -> str:
 
 def _batch_page(batch: Any, *, notice: str | None = None, status: int = 200) -> ResponseReturnValue:
     rows = queries.batch_payouts(batch)
+    waiting = [
+        (payout, affiliate)
+        for payout, affiliate in rows
+        if payout.method is PayoutMethod.PAYPAL
+        and payout.status is AffiliatePayoutStatus.IN_TRANSIT
+    ]
     return (
         render_template(
             f"{TEMPLATES}/batch.html",
             batch=batch,
             rows=rows,
-            paypal_waiting=[
-                payout
-                for payout, _ in rows
-                if payout.method is PayoutMethod.PAYPAL
-                and payout.status is AffiliatePayoutStatus.IN_TRANSIT
-            ],
+            paypal_waiting=[p for p, a in waiting if not queries.no_recipient(a)],
+            # Not in the CSV: the operator marks each one paid or failed by hand.
+            no_recipient={p.id for p, a in waiting if queries.no_recipient(a)},
             has_stripe=any(payout.method is PayoutMethod.STRIPE for payout, _ in rows),
             confirm_form=forms.ConfirmForm(formdata=None),
             notice=notice,
@@ -183,12 +187,37 @@ def batch_paid(batch_id: UUID) -> ResponseReturnValue:
     return redirect(url_for(".batch", batch_id=found.id), 303)
 
 
+@bp.post("/<uuid:payout_id>/paid")
+@operator_required
+def payout_paid(payout_id: UUID) -> ResponseReturnValue:
+    """One PayPal payout left out of the CSV was paid on PayPal by hand: it is paid (once)."""
+    payout = get_or_404(queries.get_payout, payout_id)
+    found = get_or_404(queries.get_batch, payout.batch_id)
+    if not forms.ConfirmForm().validate_on_submit():
+        return _batch_page(
+            found, notice="The form expired: reload the page and try again.", status=400
+        )
+    try:
+        changed = services.mark_payout_paid(payout, **request_actor())
+    except AffiliateError as refused:
+        db.session.rollback()
+        return _batch_page(found, notice=str(refused), status=409)
+    db.session.commit()
+    if changed:
+        flash(f"Payout {reference(payout)} marked paid.", "success")
+    else:
+        flash(f"Payout {reference(payout)} was not waiting: nothing changed.", "info")
+    return redirect(url_for(".batch", batch_id=found.id), 303)
+
+
 @bp.post("/<uuid:payout_id>/failed")
 @operator_required
 def payout_failed(payout_id: UUID) -> ResponseReturnValue:
-    """A PayPal payout was not paid (or came back): the money is the affiliate's again."""
+    """A PayPal payout was not paid (or came back): the money is the affiliate's again, or the
+    shops' when the affiliate deleted their account."""
     payout = get_or_404(queries.get_payout, payout_id)
     found = get_or_404(queries.get_batch, payout.batch_id)
+    affiliate = get_or_404(queries.get_affiliate_of, payout)
     form = forms.FailForm()
     if not form.validate_on_submit():
         message = next(iter(form.reason.errors), None) or "The form expired: reload the page."
@@ -199,7 +228,13 @@ def payout_failed(payout_id: UUID) -> ResponseReturnValue:
         db.session.rollback()
         return _batch_page(found, notice=str(refused), status=409)
     db.session.commit()
-    if changed:
+    if changed and queries.account_deleted(affiliate):
+        flash(
+            f"Payout {reference(payout)} marked failed: the affiliate deleted their account, "
+            "so its commissions went back to the shops.",
+            "success",
+        )
+    elif changed:
         flash(
             f"Payout {reference(payout)} marked failed: its amount is the affiliate's balance "
             "again and is paid in the next batch.",

@@ -92,6 +92,17 @@ def payable_affiliates() -> list[Payable]:
     return found
 
 
+def no_recipient(affiliate: Affiliate) -> bool:
+    """The affiliate has no payout email any more (their account was deleted): a PayPal
+    payout to them cannot go in the CSV, and the operator decides it payout by payout."""
+    return not affiliate.payout_email_ct
+
+
+def account_deleted(affiliate: Affiliate) -> bool:
+    """The affiliate's account was deleted (the row is unlinked): nobody can be paid again."""
+    return affiliate.user_id is None
+
+
 def get_batch(batch_id: UUID | str | None) -> AffiliatePayoutBatch | None:
     """A batch by id (a platform table: operators' pages only), or None."""
     try:
@@ -106,6 +117,11 @@ def get_payout(payout_id: UUID | str | None) -> AffiliatePayout | None:
         return db.session.get(AffiliatePayout, UUID(str(payout_id)))
     except ValueError:
         return None
+
+
+def get_affiliate_of(payout: AffiliatePayout) -> Affiliate | None:
+    """The affiliate a payout pays (a platform row: operators' pages only)."""
+    return db.session.get(Affiliate, payout.affiliate_id)
 
 
 def batch_list(*, page: int = 1, per_page: int = 25) -> Page:
@@ -131,7 +147,9 @@ def batch_csv(batch: AffiliatePayoutBatch) -> str:
     """The batch's PayPal payouts still to pay, as PayPal Payouts' upload file: one row per
     payout, no header row (PayPal reads the first row as a payment): recipient email, amount
     (major units), currency, unique id (the payout's reference, under PayPal's 30 characters),
-    note. Every cell is formula-safe; the file holds the addresses, for the operator only."""
+    note. Every cell is formula-safe; the file holds the addresses, for the operator only.
+    A payout whose affiliate has no payout email any more is left out (no empty recipient):
+    the batch page flags it for the operator to mark paid or failed by hand."""
     code = currency()
     buffer = io.StringIO()
     out = writer(buffer)
@@ -140,7 +158,9 @@ def batch_csv(batch: AffiliatePayoutBatch) -> str:
             continue
         if payout.status is not AffiliatePayoutStatus.IN_TRANSIT:
             continue
-        email = reveal(affiliate, "payout_email") or ""
+        email = reveal(affiliate, "payout_email")
+        if not email:
+            continue
         out.writerow(
             [email, to_decimal_text(payout.amount, code=code), code, reference(payout), CSV_NOTE]
         )

@@ -14,6 +14,11 @@ and the approved commissions always add up to the available balance. A PayPal pa
 was marked paid and came back (unclaimed) is "returned" the same way. A Stripe payout fails
 only through Stripe (a refused transfer), never by hand: a retried job could still send it.
 
+An affiliate who deleted their account has no payout email: their PayPal payout is not in
+the CSV, so "mark the batch paid" leaves it to the operator, who marks it paid
+(``mark_payout_paid``) or failed. Failed or returned, its commissions go back to the shops
+at once (``forfeit_unpaid``): nobody is left to pay them to.
+
 Every step is a conditional UPDATE from the status it leaves, so a double click changes
 nothing the second time; each posting has its own key.
 """
@@ -28,8 +33,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from affiliates.commissions.forfeits import forfeit_unpaid
 from affiliates.errors import AffiliateError
 from affiliates.models import (
+    Affiliate,
     AffiliateCommission,
     AffiliatePayout,
     AffiliatePayoutBatch,
@@ -219,12 +226,18 @@ def mark_batch_paid(
     batch: AffiliatePayoutBatch, *, actor_id: UUID | None, ip_address: str | None = None
 ) -> int:
     """The operator paid the batch's CSV on PayPal: each PayPal payout still in transit is
-    paid (posted once). How many this call marked (0: done already, or none to mark)."""
+    paid (posted once). How many this call marked (0: done already, or none to mark).
+
+    A payout whose affiliate has no payout email any more was not in the CSV: it stays in
+    transit for the operator to mark paid or failed by itself."""
     marked = 0
     for payout in db.session.scalars(
-        _payouts_of_batch(batch).where(
+        _payouts_of_batch(batch)
+        .join(Affiliate, Affiliate.id == AffiliatePayout.affiliate_id)
+        .where(
             AffiliatePayout.method == PayoutMethod.PAYPAL,
             AffiliatePayout.status == AffiliatePayoutStatus.IN_TRANSIT,
+            Affiliate.payout_email_ct.is_not(None),
         )
     ).all():
         if settle_paid(payout):
@@ -242,6 +255,28 @@ def mark_batch_paid(
     return marked
 
 
+def mark_payout_paid(
+    payout: AffiliatePayout, *, actor_id: UUID | None, ip_address: str | None = None
+) -> bool:
+    """The operator paid this one PayPal payout on PayPal (one left out of the CSV): paid and
+    posted once. False when it was not in transit (paid already, or failed).
+
+    Raises AffiliateError for a Stripe payout: Stripe says whether it was paid."""
+    if payout.method is not PayoutMethod.PAYPAL:
+        raise AffiliateError("A Stripe payout is paid through Stripe, not by hand.")
+    if not settle_paid(payout):
+        return False
+    record_audit(
+        "affiliate_payouts.paid",
+        actor_id=actor_id,
+        ip_address=ip_address,
+        target_type="affiliate",
+        target_id=payout.affiliate_id,
+        details={"payout": str(payout.id), "amount": payout.amount},
+    )
+    return True
+
+
 def fail_payout(
     payout: AffiliatePayout,
     *,
@@ -253,6 +288,9 @@ def fail_payout(
     """A payout that was not paid (in transit), or a PayPal one that came back after it was
     marked paid: the money is the affiliate's available balance again and its commissions
     are approved again (paid in the next batch). False when it had failed already.
+
+    When the affiliate's account was deleted, those commissions go back to the shops at once
+    instead (``forfeit_unpaid``, in this transaction): nobody could be paid them.
 
     Raises AffiliateError for a Stripe payout (unless Stripe refused it: ``by_stripe``).
     """
@@ -278,13 +316,23 @@ def fail_payout(
     )
     _uncount(payout)
     close_if_done(payout.batch_id)
+    forfeited = 0
+    if db.session.scalar(
+        sa.select(Affiliate.user_id.is_(None)).where(Affiliate.id == payout.affiliate_id)
+    ):
+        forfeited = forfeit_unpaid(payout.affiliate_id)
     record_audit(
         "affiliate_payouts.failed",
         actor_id=actor_id,
         ip_address=ip_address,
         target_type="affiliate",
         target_id=payout.affiliate_id,
-        details={"payout": str(payout.id), "amount": payout.amount, "was": was.value},
+        details={
+            "payout": str(payout.id),
+            "amount": payout.amount,
+            "was": was.value,
+            "forfeited": forfeited,
+        },
     )
     return True
 

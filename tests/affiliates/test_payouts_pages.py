@@ -46,6 +46,7 @@ def test_only_operators_reach_the_payout_pages(client, make_user, sign_in, shop_
         ("get", f"{BASE}batches/{batch_id}/paypal.csv"),
         ("post", f"{BASE}batches/{batch_id}/paid"),
         ("post", f"{BASE}{payout_id}/failed"),
+        ("post", f"{BASE}{payout_id}/paid"),
     ]
     for method, path in paths:
         assert getattr(client, method)(path).status_code == 302  # sign in first
@@ -118,6 +119,7 @@ def test_nothing_payable_and_unknown_ids_answer_clearly(client, operator, sign_i
     for path in (f"{BASE}batches/{uuid4()}", f"{BASE}batches/{uuid4()}/paypal.csv"):
         assert client.get(path).status_code == 404
     assert client.post(f"{BASE}{uuid4()}/failed", data={"reason": "x"}).status_code == 404
+    assert client.post(f"{BASE}{uuid4()}/paid").status_code == 404
     assert client.get(f"{BASE}batches/not-an-id").status_code == 404
     assert client.get(f"{BASE}?page=banana").status_code == 200
 
@@ -182,3 +184,8 @@ def test_a_stripe_only_batch_asks_for_no_csv(
         "sent by Stripe, nothing to do."
     )
     assert "PayPal" not in message
+    payout = db.session.scalar(
+        sa.select(AffiliatePayout).where(AffiliatePayout.affiliate_id == cy.id)
+    )
+    by_hand = client.post(f"{BASE}{payout.id}/paid")
+    assert by_hand.status_code == 409 and "paid through Stripe, not by hand" in text(by_hand)

@@ -1,6 +1,7 @@
-"""Affiliate payouts: the operator's batches, their PayPal CSV, marking paid and a payout's
-failure. Operators only (403 for everyone else, ``tests/affiliates/test_payouts_pages.py``);
-batches and payouts are platform rows, under no shop's path."""
+"""Affiliate payouts: the operator's batches, their PayPal CSV, marking paid, and a payout's
+failure or (one left out of the CSV) payment. Operators only (403 for everyone else,
+``tests/affiliates/test_payouts_pages.py``); batches and payouts are platform rows, under no
+shop's path."""
 
 from __future__ import annotations
 
@@ -11,4 +12,5 @@ MALL_ROUTES = {
     "affiliate_payouts_console.batch_csv",
     "affiliate_payouts_console.batch_paid",
     "affiliate_payouts_console.payout_failed",
+    "affiliate_payouts_console.payout_paid",
 }
