@@ -5,7 +5,8 @@ money history, but removes what identifies or pays the person: the sealed websit
 promotion text and payout email, the Stripe account (its id and what Stripe said of it),
 the operator's note and the link to the account. An approved affiliate stops earning:
 nobody could be paid any more; for the same reason its commissions not yet paid go back
-to the shops (``affiliates.commissions.forfeits``).
+to the shops (``affiliates.commissions.forfeits``), and it leaves every shop's private
+program.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from affiliates.applications.services import codes_of, get_affiliate_of, share_link
 from affiliates.commissions.forfeits import forfeit_unpaid
 from affiliates.models import Affiliate, AffiliateStatus
+from affiliates.programs.private import leave_private_programs
 from mall.accounts.models import User
 from mall.extensions import db
 from tenants.keys import reveal
@@ -58,6 +60,7 @@ def forget_affiliate(user: User) -> None:
     if affiliate_id is None:
         return
     forfeit_unpaid(affiliate_id)
+    leave_private_programs(affiliate_id)
     db.session.execute(
         sa.update(Affiliate)
         .where(Affiliate.user_id == user.id)

@@ -3,10 +3,12 @@
 The address is sealed under the shop's key on the ``shop_affiliates`` row (blind index
 unique per shop) and is looked up in that shop only: never across shops, never in a URL,
 log, job argument or audit detail. The email's link signs the shop's id and the row's id
-(``INVITATION_SALT``, ``INVITATION_DAYS``); whoever opens it signed in as an approved
-affiliate may accept, which gives the row their affiliate id and forgets the address.
-Every step is one conditional change from the state it leaves: a replay, or a second
-person with the same link, changes nothing.
+(``INVITATION_SALT``, ``INVITATION_DAYS``); only the invited address answers it: the
+signed-in account's email is compared with the sealed one through the row's blind index
+(a forwarded email does not pass on the rate). Accepting gives the row the affiliate's id
+and forgets the address. Every step is one conditional change from the state it leaves: a
+replay, or a second person with the same link, changes nothing. A shop that turned its
+private program off answers no link.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
+from affiliates.applications.services import get_affiliate_of
 from affiliates.errors import AffiliateError
 from affiliates.models import Affiliate, AffiliateStatus, ShopAffiliate
 from affiliates.programs.admin_views import rate_text
@@ -36,13 +39,15 @@ from affiliates.programs.rates import PRIVATE, SHOP, Rate, row_rate
 from affiliates.programs.settings import program_settings
 from affiliates.programs.terms import get_terms
 from mall.accounts.models import User
+from mall.accounts.services import find_user_by_email
 from mall.accounts.tokens import TokenInvalid, make_token, read_token
 from mall.db import utcnow
 from mall.extensions import db
 from mall.jobs import enqueue_after_commit
 from mall.urls import external_url
 from tenants.context import current_tenant_id, tenant_context
-from tenants.keys import tenant_scope
+from tenants.keys import reveal, tenant_scope
+from tenants.keys.masking import mask_email
 from tenants.models import Tenant, TenantStatus
 
 INVITATION_SALT = "mall.affiliates.private-invitation"
@@ -58,6 +63,10 @@ class AlreadyMember(AffiliateError):
     """The affiliate is already in this shop's private program."""
 
 
+class NotInvitedAddress(AffiliateError):
+    """The signed-in account is not the address the invitation was sent to."""
+
+
 @dataclass(frozen=True)
 class LinkedInvitation:
     """What the page of an invitation link shows."""
@@ -67,6 +76,7 @@ class LinkedInvitation:
     shop_name: str
     rate_text: str
     member: bool  # the person opening it is already active in this shop's program
+    sent_to: str = ""  # masked, when the signed-in account is not the invited address
 
 
 # ---------------------------------------------------------------- the shop's side
@@ -84,6 +94,7 @@ def invite_by_email(shop: Tenant, *, email: str, actor_id: UUID | None) -> bool:
     if terms is None or not terms.private_program:
         raise AffiliateError("Turn on the private program in your affiliate terms first.")
     address = _checked_address(email)
+    _refuse_member(address)
     row = _row_by_address(shop, address)
     if row is None:
         try:
@@ -118,6 +129,20 @@ def _checked_address(email: str) -> str:
         return validate_email(typed, check_deliverability=False).normalized
     except EmailNotValidError:
         raise AffiliateError("Enter a valid email address.") from None
+
+
+def _refuse_member(address: str) -> None:
+    # A platform lookup of the account, then this shop's row of its affiliate: an invitation
+    # to someone already active here would only sit in the list as a stale "Invited" row.
+    user = find_user_by_email(address)
+    affiliate = get_affiliate_of(user) if user is not None else None
+    if affiliate is None:
+        return
+    row = _row_of(affiliate.id)
+    if row is not None and row.status is ACTIVE:
+        raise AffiliateError(
+            f"That person is already in your private program (code {affiliate.code})."
+        )
 
 
 def _row_by_address(shop: Tenant, address: str) -> ShopAffiliate | None:
@@ -197,6 +222,31 @@ def _read(token: str) -> tuple[Tenant, UUID]:
     return shop, row_id
 
 
+def _check_program() -> None:
+    """In the shop's context: refuse when the shop turned its private program off."""
+    terms = get_terms()
+    if terms is None or not terms.private_program:
+        raise InvitationInvalid("This shop no longer runs a private program.")
+
+
+def _sent_to_other(row: ShopAffiliate, user: User) -> str:
+    """The invited address, masked, when ``user``'s account is not it; "" when it is."""
+    if row.email_index is None:
+        return ""
+    mine = ShopAffiliate.email.lookup(user.email or "", scope=tenant_scope(row.tenant_id))
+    if row.email_index == mine:
+        return ""
+    return mask_email(reveal(row, "email") or "")
+
+
+def _check_address(row: ShopAffiliate, user: User) -> None:
+    other = _sent_to_other(row, user)
+    if other:
+        raise NotInvitedAddress(
+            f"This invitation was sent to {other}: sign in with that account to answer it."
+        )
+
+
 def _open_row(row_id: UUID) -> ShopAffiliate:
     row = get_member(row_id)
     if row is None or row.status is not INVITED or row.affiliate_id is not None:
@@ -214,17 +264,22 @@ def _is_member(affiliate: Affiliate | None) -> bool:
     return mine is not None and mine.status is ACTIVE
 
 
-def open_invitation(token: str, affiliate: Affiliate | None) -> LinkedInvitation:
+def open_invitation(token: str, user: User, affiliate: Affiliate | None) -> LinkedInvitation:
     """The invitation a link names, for its page; InvitationInvalid when it cannot be used.
 
     ``affiliate`` is the signed-in person's own row (None if they never applied): once
     they are in the shop's program the link answers that, whatever became of the row.
+    Another account than the invited address sees only where it was sent (masked).
     """
     shop, row_id = _read(token)
     with tenant_context(shop):
+        _check_program()
         if _is_member(affiliate):
             return LinkedInvitation(shop.id, row_id, shop.name, "", member=True)
         row = _open_row(row_id)
+        other = _sent_to_other(row, user)
+        if other:
+            return LinkedInvitation(shop.id, row.id, shop.name, "", member=False, sent_to=other)
         return LinkedInvitation(shop.id, row.id, shop.name, offered_rate(row), member=False)
 
 
@@ -235,11 +290,13 @@ def answer_by_link(
     invitation of a link: (False when it was already so, a replay changing nothing; the
     shop's name).
 
-    Raises InvitationInvalid, AlreadyMember (the affiliate is in the program already) or
-    AffiliateError (only an approved affiliate can accept).
+    Raises InvitationInvalid (also when the shop's private program is off), NotInvitedAddress
+    (``user`` is not the invited address), AlreadyMember (the affiliate is in the program
+    already) or AffiliateError (only an approved affiliate can accept).
     """
     shop, row_id = _read(token)
     with tenant_context(shop):
+        _check_program()
         return _answer(shop, row_id, user=user, affiliate=affiliate, accept=accept), shop.name
 
 
@@ -249,8 +306,10 @@ def _answer(
     row = get_member(row_id)
     if not accept:
         if row is not None and row.status is REMOVED and row.affiliate_id is None:
+            _check_address(row, user)
             return False  # declined before
         row = _open_row(row_id)
+        _check_address(row, user)
         if not _claim(row, status=REMOVED):
             return False
         _audit("affiliates.private_declined", row, user.id, by="email")
@@ -259,7 +318,9 @@ def _answer(
         raise AffiliateError("Only an approved affiliate can join a shop's private program.")
     if _is_member(affiliate) and (row is None or row.status is not INVITED):
         return False  # accepted before (through this row, or the row it joined)
-    return _join(shop, _open_row(row_id), affiliate, user)
+    row = _open_row(row_id)
+    _check_address(row, user)
+    return _join(shop, row, affiliate, user)
 
 
 def _claim(row: ShopAffiliate, **values: object) -> bool:

@@ -252,7 +252,8 @@ def answer_invitation(
 ) -> bool:
     """Accept (active from now on) or decline ``affiliate``'s invitation; False if answered.
 
-    Another affiliate's invitation, or an unknown one, is refused with AffiliateError.
+    Another affiliate's invitation, or an unknown one, is refused with AffiliateError; so is
+    accepting once the shop turned its private program off (declining still works).
     """
     if accept and affiliate.status is not AffiliateStatus.APPROVED:
         raise AffiliateError("Only an approved affiliate can join a shop's private program.")
@@ -260,6 +261,9 @@ def answer_invitation(
         row = get_member(invitation_id)
         if row is None or row.affiliate_id != affiliate.id:
             raise AffiliateError("That invitation is not yours, or no longer exists.")
+        terms = get_terms()
+        if accept and row.status is INVITED and (terms is None or not terms.private_program):
+            raise AffiliateError("This shop no longer runs a private program.")
         if accept:
             done = _move(row, (INVITED,), status=ACTIVE, joined_at=utcnow())
         else:
@@ -271,3 +275,19 @@ def answer_invitation(
                 affiliate.user_id,
             )
         return done
+
+
+def leave_private_programs(affiliate_id: UUID) -> int:
+    """Account deletion: the affiliate's invited and active rows in every shop become removed,
+    so no shop lists a deleted person as a member; how many. A second run finds none."""
+    with all_tenants("account deletion: the affiliate's private-program rows (by affiliate id)"):
+        left = db.session.execute(
+            sa.update(ShopAffiliate)
+            .where(
+                ShopAffiliate.affiliate_id == affiliate_id,
+                ShopAffiliate.status.in_((INVITED, ACTIVE)),
+            )
+            .values(status=REMOVED)
+            .execution_options(synchronize_session=False)
+        )
+    return left.rowcount or 0

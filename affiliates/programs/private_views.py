@@ -4,8 +4,8 @@ code) or from the signed link of an invitation by email (``/affiliates/invitatio
 <token>``: GET shows it, POST answers; signed out, sign in first and come back).
 
 The person reaches only invitations made to their own affiliate row, or the one their link
-names: another's, or an unknown one, is refused with a message; answering twice changes
-nothing.
+names when signed in with the invited address: another's, or an unknown one, is refused
+with a message; answering twice changes nothing.
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ def invitation(token: str) -> ResponseReturnValue:
     except invitations.AlreadyMember as refused:
         db.session.rollback()
         return _invalid(str(refused), 409)
+    except invitations.NotInvitedAddress:
+        db.session.rollback()
+        return _page(token, form, mine, status=403)  # the page says where it was sent
     except AffiliateError as refused:
         db.session.rollback()
         return _page(token, form, mine, status=403, error=str(refused))
@@ -114,7 +117,7 @@ def _page(
     error: str | None = None,
 ) -> ResponseReturnValue:
     try:
-        shown = invitations.open_invitation(token, mine)
+        shown = invitations.open_invitation(token, current_user, mine)
     except invitations.InvitationInvalid as refused:
         return _invalid(str(refused), 400)
     return render_template(

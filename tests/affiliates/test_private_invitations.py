@@ -1,8 +1,9 @@
 """Invitations to a shop's private program by email: the owner invites an address (sealed,
 never searched across shops, never in a URL, log, job or audit), the address gets a signed
-link, the person signs in and accepts with their approved affiliate account; replays, a
-second person, tampered or expired links change nothing. Also the member-rate form's
-field messages and current rate."""
+link, the person signs in and accepts with their approved affiliate account (only the
+invited address: a forwarded link is refused); replays, a second person, tampered or
+expired links, a shop that turned its program off change nothing. Also the member-rate
+form's field messages and current rate."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 
-from affiliates.models import AffiliateStatus, RateKind, ShopAffiliate, ShopAffiliateStatus
+from affiliates.models import (
+    AffiliateStatus,
+    AffiliateTerms,
+    RateKind,
+    ShopAffiliate,
+    ShopAffiliateStatus,
+)
 from mall import jobs
 from mall.extensions import db
 from mall.shops.models import Membership, Role
@@ -81,7 +88,7 @@ def invitation_path(app, address: str = SENT_TO) -> str:
     return link_in(message, JOIN)
 
 
-def invited_person(make_user, *, status=AffiliateStatus.APPROVED, email="pat@example.net"):
+def invited_person(make_user, *, status=AffiliateStatus.APPROVED, email="pat.partner@example.org"):
     person = make_user(email, name="Pat Partner")
     return person, make_affiliate(person, status=status)
 
@@ -253,7 +260,7 @@ def test_someone_not_yet_approved_is_told_to_apply_and_the_link_keeps_working(
 ):
     invite(client, INVITED_ADDRESS)
     path = invitation_path(app)
-    person = make_user("pat@example.net")
+    person = make_user("pat.partner@example.org")
     sign_in(person)
     shown = client.get(path)
     assert shown.status_code == 200
@@ -290,8 +297,8 @@ def test_an_affiliate_already_in_the_program_is_told_so(
     app, client, owner, make_user, sign_in, shop_a
 ):
     person, affiliate = invited_person(make_user)
-    make_member(shop_a, affiliate=affiliate)
     invite(client, INVITED_ADDRESS)
+    make_member(shop_a, affiliate=affiliate)  # joined by code after the email was sent
     path = invitation_path(app)
     sign_in(person)
     assert "You are already in the private program of Shop A" in text(client.get(path))
@@ -360,6 +367,85 @@ def invite_with(client, csrf: str):
     return client.post(
         f"{PRIVATE_A}/invite-email", data={"email": INVITED_ADDRESS, "csrf_token": csrf}
     )
+
+
+def program_off(shop) -> None:
+    with tenant_context(shop):
+        db.session.scalar(sa.select(AffiliateTerms)).private_program = False
+        db.session.commit()
+
+
+def test_only_the_invited_address_can_answer_a_forwarded_link(
+    app, client, owner, make_user, sign_in, shop_a
+):
+    invite(client, INVITED_ADDRESS)
+    path = invitation_path(app)
+    other, _ = invited_person(make_user, email="friend@example.net")
+    sign_in(other)
+    shown = client.get(path)
+    assert shown.status_code == 200
+    page = text(shown)
+    assert "This invitation was sent to P***@example.org: sign in with that account" in page
+    assert 'value="accept"' not in page and "8%" not in page
+    for answer in ("accept", "decline"):
+        refused = client.post(path, data={"answer": answer})
+        assert refused.status_code == 403
+        assert "This invitation was sent to P***@example.org" in text(refused)
+        assert "pat.partner@" not in text(refused).lower()
+    [row] = rows_of(shop_a)
+    assert row.status is ShopAffiliateStatus.INVITED and row.affiliate_id is None
+    assert audits("affiliates.private_accepted") == []
+
+    person, affiliate = invited_person(make_user)  # the invited address, in any case
+    sign_in(person)
+    assert 'value="accept"' in text(client.get(path))
+    assert client.post(path, data={"answer": "accept"}).status_code == 303
+    assert rows_of(shop_a)[0].affiliate_id == affiliate.id
+
+
+def test_a_link_of_a_shop_that_turned_its_private_program_off_is_refused(
+    app, client, owner, make_user, sign_in, shop_a
+):
+    invite(client, INVITED_ADDRESS)
+    path = invitation_path(app)
+    program_off(shop_a)
+    person, _ = invited_person(make_user)
+    sign_in(person)
+    shown = client.get(path)
+    assert shown.status_code == 400
+    assert "This shop no longer runs a private program" in text(shown)
+    refused = client.post(path, data={"answer": "accept"})
+    assert refused.status_code == 400
+    assert "This shop no longer runs a private program" in text(refused)
+    [row] = rows_of(shop_a)
+    assert row.status is ShopAffiliateStatus.INVITED and row.affiliate_id is None
+    assert audits("affiliates.private_accepted") == []
+
+
+def test_inviting_an_address_already_active_in_the_program_is_refused(
+    app, client, owner, make_user, shop_a
+):
+    _, affiliate = invited_person(make_user)
+    member_id = make_member(shop_a, affiliate=affiliate)
+    clear_outbox(app)
+    refused = invite(client, INVITED_ADDRESS)
+    assert refused.status_code == 400
+    page = text(refused)
+    assert f"That person is already in your private program (code {affiliate.code})" in page
+    assert f'value="{INVITED_ADDRESS}"' in page  # what was typed stays
+    [row] = rows_of(shop_a)
+    assert (row.id, row.status) == (member_id, ShopAffiliateStatus.ACTIVE)
+    assert sent_to(app, SENT_TO) == []
+    assert audits("affiliates.private_invited") == []
+
+
+def test_an_address_whose_affiliate_was_removed_can_be_invited_again(
+    app, client, owner, make_user, shop_a
+):
+    _, affiliate = invited_person(make_user)
+    make_member(shop_a, affiliate=affiliate, status=ShopAffiliateStatus.REMOVED)
+    assert invite(client, INVITED_ADDRESS).status_code == 303
+    assert len(sent_to(app, SENT_TO)) == 1
 
 
 # ---------------------------------------------------------------- the member-rate form

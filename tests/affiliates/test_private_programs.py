@@ -1,14 +1,23 @@
 """A shop's private program: the owner invites an approved affiliate by code, sets their
-rate, removes them; the affiliate accepts or declines on their page; a private affiliate
-earns at that shop only, and no other shop ever sees them."""
+rate, removes them; the affiliate accepts or declines on their page (not once the shop
+turned the program off); a private affiliate earns at that shop only, and no other shop
+ever sees them; a deleted account leaves every shop's program."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from affiliates.models import AffiliateStatus, RateKind, ShopAffiliate, ShopAffiliateStatus
-from affiliates.programs.private import set_member_rate
+from affiliates.models import (
+    AffiliateStatus,
+    AffiliateTerms,
+    RateKind,
+    ShopAffiliate,
+    ShopAffiliateStatus,
+)
+from affiliates.programs.private import leave_private_programs, set_member_rate
+from mall.accounts.erasure import erase_account
+from mall.accounts.models import User
 from mall.extensions import db
 from mall.shops.models import Membership, Role
 from tenants.context import tenant_context
@@ -21,6 +30,7 @@ from tests.affiliates.test_attribution import (
     shop_terms,
     winner,
 )
+from tests.conftest import DEFAULT_PASSWORD
 from tests.crawl.affiliates_private import make_member
 
 PRIVATE_A = "/shop/shop-a/admin/affiliates/private"
@@ -164,6 +174,7 @@ def test_shop_b_never_sees_shop_as_private_affiliates(
 def test_the_affiliate_accepts_an_invitation_on_their_page(
     client, make_user, sign_in, shop_a, shop_b, no_csrf
 ):
+    shop_terms(shop_a, private_program=True)
     person = make_user("aff@example.com")
     affiliate = make_affiliate(person)
     member_id = make_member(shop_a, affiliate=affiliate, status=ShopAffiliateStatus.INVITED)
@@ -196,6 +207,63 @@ def test_the_affiliate_declines_and_cannot_answer_anothers_invitation(
     client.post(f"/affiliates/invitations/{shop_a.id}/{mine_id}/decline")
     assert row_of(shop_a, affiliate).status is ShopAffiliateStatus.REMOVED
     assert "Shop A" not in text(client.get(HOME))
+
+
+def test_an_invitation_cannot_be_accepted_once_the_shop_turned_its_program_off(
+    client, make_user, sign_in, shop_a, no_csrf
+):
+    shop_terms(shop_a, private_program=True)
+    person = make_user("aff@example.com")
+    affiliate = make_affiliate(person)
+    member_id = make_member(shop_a, affiliate=affiliate, status=ShopAffiliateStatus.INVITED)
+    with tenant_context(shop_a):
+        db.session.scalar(sa.select(AffiliateTerms)).private_program = False
+        db.session.commit()
+    sign_in(person)
+    refused = client.post(f"/affiliates/invitations/{shop_a.id}/{member_id}/accept")
+    assert refused.status_code == 303
+    assert "This shop no longer runs a private program" in text(client.get(HOME))
+    assert row_of(shop_a, affiliate).status is ShopAffiliateStatus.INVITED
+    assert audits("affiliates.private_accepted") == []
+    # declining still clears it from their page
+    assert (
+        client.post(f"/affiliates/invitations/{shop_a.id}/{member_id}/decline").status_code == 303
+    )
+    assert row_of(shop_a, affiliate).status is ShopAffiliateStatus.REMOVED
+
+
+def test_a_deleted_affiliate_leaves_every_shops_private_program(
+    client, owner, shop_a, shop_b, make_user, sign_in
+):
+    affiliate, bystander = make_affiliate(), make_affiliate()
+    make_member(shop_a, affiliate=affiliate)
+    make_member(shop_b, affiliate=affiliate, status=ShopAffiliateStatus.INVITED)
+    make_member(shop_a, affiliate=bystander)
+    assert leave_private_programs(affiliate.id) == 2
+    db.session.commit()
+    assert leave_private_programs(affiliate.id) == 0  # a second run changes nothing
+    db.session.expire_all()
+    assert row_of(shop_a, affiliate).status is ShopAffiliateStatus.REMOVED
+    assert row_of(shop_b, affiliate).status is ShopAffiliateStatus.REMOVED
+    assert row_of(shop_a, bystander).status is ShopAffiliateStatus.ACTIVE
+    page = text(client.get(PRIVATE_A))
+    assert "Removed" in page and "Active" in page  # the bystander stays active
+
+
+def test_deleting_the_account_removes_the_affiliate_from_shops_lists(
+    app, client, owner, shop_a, shop_b, make_user
+):
+    person = make_user("leaving@example.com")
+    affiliate = make_affiliate(person)
+    make_member(shop_a, affiliate=affiliate)
+    make_member(shop_b, affiliate=affiliate, status=ShopAffiliateStatus.INVITED)
+    erase_account(db.session.get(User, person.id), password=DEFAULT_PASSWORD)
+    db.session.commit()
+    db.session.expire_all()
+    assert row_of(shop_a, affiliate).status is ShopAffiliateStatus.REMOVED
+    assert row_of(shop_b, affiliate).status is ShopAffiliateStatus.REMOVED
+    page = text(client.get(PRIVATE_A))
+    assert affiliate.code in page and "Removed" in page and "Active" not in page
 
 
 # ---------------------------------------------------------------- earning

@@ -186,6 +186,10 @@ ALLOWED: dict[str, str] = {
         "affiliate rollup job: the payment days of orders whose commissions changed (from the"
         " ledger's affiliate entries; days only)"
     ),
+    "affiliates/programs/private.py:leave_private_programs": (
+        "account erasure: the deleted affiliate's private-program rows in every shop become"
+        " removed (one UPDATE by affiliate id; no personal data read)"
+    ),
     "affiliates/payouts/services.py:_commissions": (
         "affiliate payouts: mark the commissions a payout settles (one UPDATE by affiliate id"
         " or payout id, in every shop that owes them); reads nothing"
