@@ -15,11 +15,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 
 import sqlalchemy as sa
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale
+from babel.numbers import (
+    NumberPattern,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 from flask import current_app
 
 # The most a price (or any typed amount) may be, in major units.
@@ -43,12 +52,98 @@ def minor_digits(code: str | None = None) -> int:
 
 
 def format_money(minor: int | None, *, code: str | None = None, locale: str = "en_US") -> str:
-    """``1250`` -> ``"$12.50"`` in the deployment's currency."""
+    """``1250`` -> ``"$12.50"`` in the deployment's currency (what Babel's
+    ``format_currency`` prints for the amount, character for character)."""
     if minor is None:
         return ""
-    code = code or currency()
-    amount = Decimal(minor).scaleb(-minor_digits(code))
-    return format_currency(amount, code, locale=locale)
+    style = _style(code or currency(), locale)
+    if style.plain is not None and type(minor) is int and -_FAST_LIMIT < minor < _FAST_LIMIT:
+        return style.plain.render(minor)
+    amount = Decimal(minor).scaleb(-style.digits)
+    return style.pattern.apply(amount, style.locale, currency=style.code)
+
+
+# Beyond 28 digits Decimal's default context rounds (or refuses) the amount: Babel decides.
+_FAST_LIMIT = 10**28
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """A currency pattern with nothing but a prefix, grouped digits and a suffix, its
+    symbols already in place: an integer of minor units prints with string operations."""
+
+    digits: int
+    prefix: tuple[str, str]  # (positive, negative)
+    suffix: tuple[str, str]
+    group: str
+    decimal: str
+    grouping: tuple[int, int]
+    min_int: int
+
+    def render(self, minor: int) -> str:
+        # The steps of NumberPattern.apply for an exact amount: quantize, group, decimals.
+        negative = minor < 0
+        whole, fraction = divmod(-minor if negative else minor, 10**self.digits)
+        text = str(whole).zfill(self.min_int)
+        size, grouped = self.grouping[0], ""
+        while len(text) > size:
+            grouped = self.group + text[-size:] + grouped
+            text = text[:-size]
+            size = self.grouping[1]
+        number = text + grouped
+        if self.digits:
+            number += self.decimal + str(fraction).zfill(self.digits)
+        return self.prefix[negative] + number + self.suffix[negative]
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How one currency prints in one locale, parsed once: Babel's ``format_currency``
+    parses the locale and looks up its pattern and symbols on every call."""
+
+    code: str
+    digits: int
+    locale: Locale
+    pattern: NumberPattern
+    plain: _Plain | None
+
+
+@lru_cache(maxsize=64)
+def _style(code: str, locale_name: str) -> _Style:
+    locale = Locale.parse(locale_name)
+    pattern = locale.currency_formats["standard"]
+    digits = get_currency_precision(code)
+    return _Style(code, digits, locale, pattern, _plain(pattern, locale, code, digits))
+
+
+def _plain(pattern: NumberPattern, locale: Locale, code: str, digits: int) -> _Plain | None:
+    """The string-only rendering of ``pattern``, or None where Babel must do it (scientific,
+    significant-digit or percent patterns, quoted text, a currency's long name)."""
+    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+    affixes = (*pattern.prefix, *pattern.suffix)
+    symbol = get_currency_symbol(code, locale)
+    if (
+        pattern.exp_prec
+        or pattern.scale
+        or "@" in pattern.pattern
+        or not pattern.number_pattern
+        or any("'" in text or "¤¤¤" in text for text in affixes)
+        or any("'" in text or "¤" in text for text in (group, decimal, symbol, code))
+    ):
+        return None
+
+    def filled(text: str) -> str:
+        return text.replace("¤¤", code.upper()).replace("¤", symbol)
+
+    return _Plain(
+        digits=digits,
+        prefix=(filled(pattern.prefix[0]), filled(pattern.prefix[1])),
+        suffix=(filled(pattern.suffix[0]), filled(pattern.suffix[1])),
+        group=group,
+        decimal=decimal,
+        grouping=pattern.grouping,
+        min_int=pattern.int_prec[0],
+    )
 
 
 # Commas only between groups of three digits: "1,234.50". "1,5" is not read as 15.

@@ -106,22 +106,26 @@ def period_stats(affiliate_id: UUID, *, days: int, today: date | None = None) ->
     """The affiliate's rollups for the last ``days`` days (today included): one query."""
     end = today or utcnow().date()
     start = end - timedelta(days=days - 1)
-    rows = db.session.scalars(
-        sa.select(AffiliateDailyStat).where(
+    # Columns, not rows as objects: up to 90 tuples, nothing for the session to track.
+    rows = db.session.execute(
+        sa.select(
+            AffiliateDailyStat.day,
+            AffiliateDailyStat.clicks,
+            AffiliateDailyStat.visitors,
+            AffiliateDailyStat.conversions,
+            AffiliateDailyStat.earned,
+            AffiliateDailyStat.discounted_clicks,
+        ).where(
             AffiliateDailyStat.affiliate_id == affiliate_id,
             AffiliateDailyStat.day >= start,
             AffiliateDailyStat.day <= end,
         )
     ).all()
-    by_day = {row.day: row for row in rows}
-    series = []
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        row = by_day.get(day)
-        if row is None:
-            series.append(Day(day))
-        else:
-            series.append(Day(day, row.clicks, row.visitors, row.conversions, row.earned))
+    by_day = {row.day: Day(*row[:5]) for row in rows}
+    series = [
+        by_day.get(day) or Day(day)
+        for day in (start + timedelta(days=offset) for offset in range(days))
+    ]
     totals = Totals(
         clicks=sum(row.clicks for row in rows),
         discounted=sum(row.discounted_clicks for row in rows),
@@ -194,7 +198,7 @@ def latest_commissions(
     per_page: int = COMMISSIONS_PER_PAGE,
 ) -> tuple[KeysetPage, list[CommissionRow]]:
     """The affiliate's commissions in every shop, newest first (a keyset page), with shop
-    names and order numbers (no customer data): five queries a page at most."""
+    names and order numbers (no customer data): four queries a page at most."""
     with all_tenants("affiliate dashboard: the affiliate's own commissions"):
         page = keyset_paginate(
             sa.select(AffiliateCommission).where(AffiliateCommission.affiliate_id == affiliate_id),
@@ -204,17 +208,7 @@ def latest_commissions(
             newer_than=newer_than,
             per_page=per_page,
         )
-        numbers = _order_numbers(page.items)
-    names = _shop_names({row.tenant_id for row in page.items})
-    rows = [
-        CommissionRow(
-            commission=row,
-            shop_name=names.get(row.tenant_id, ""),
-            order_number=numbers.get((row.tenant_id, row.order_id), ""),
-        )
-        for row in page.items
-    ]
-    return page, rows
+        return page, _with_orders(page.items)
 
 
 def own_payout(affiliate: Affiliate, payout_id: UUID | str | None) -> AffiliatePayout | None:
@@ -225,39 +219,38 @@ def own_payout(affiliate: Affiliate, payout_id: UUID | str | None) -> AffiliateP
 
 def payout_commissions(payout: AffiliatePayout) -> list[CommissionRow]:
     """The commissions (and clawbacks) the payout settled, with shop names and order numbers
-    (three queries whatever their number)."""
+    (two queries whatever their number)."""
     settled = commissions_of(payout)
     with all_tenants("affiliate payout page: the order numbers of the payout's commissions"):
-        numbers = _order_numbers(settled)
-    names = _shop_names({row.tenant_id for row in settled})
+        return _with_orders(settled)
+
+
+def _with_orders(commissions: list[AffiliateCommission]) -> list[CommissionRow]:
+    """The commissions with their shops' names and their orders' numbers: one query (a
+    commission's order always exists: the foreign key), run in the caller's
+    ``all_tenants`` so that the page changes the database scope once."""
+    if not commissions:
+        return []
+    found = db.session.execute(
+        sa.select(Order.tenant_id, Order.id, Order.number, Tenant.name)
+        .join(Tenant, Tenant.id == Order.tenant_id)
+        .where(
+            Order.tenant_id.in_({row.tenant_id for row in commissions}),
+            Order.id.in_({row.order_id for row in commissions}),
+        )
+    )
+    names, numbers = {}, {}
+    for tenant_id, order_id, number, name in found:
+        names[tenant_id] = name
+        numbers[tenant_id, order_id] = number
     return [
         CommissionRow(
             commission=row,
             shop_name=names.get(row.tenant_id, ""),
             order_number=numbers.get((row.tenant_id, row.order_id), ""),
         )
-        for row in settled
+        for row in commissions
     ]
-
-
-def _order_numbers(commissions: list[AffiliateCommission]) -> dict[tuple[UUID, UUID], str]:
-    """(shop id, order id) -> the shop's order number, for these commissions' orders."""
-    if not commissions:
-        return {}
-    rows = db.session.execute(
-        sa.select(Order.tenant_id, Order.id, Order.number).where(
-            Order.tenant_id.in_({row.tenant_id for row in commissions}),
-            Order.id.in_({row.order_id for row in commissions}),
-        )
-    )
-    return {(tenant_id, order_id): number for tenant_id, order_id, number in rows}
-
-
-def _shop_names(shop_ids: set[UUID]) -> dict[UUID, str]:
-    if not shop_ids:
-        return {}
-    rows = db.session.execute(sa.select(Tenant.id, Tenant.name).where(Tenant.id.in_(shop_ids)))
-    return {shop_id: name for shop_id, name in rows}
 
 
 @dataclass(frozen=True)
@@ -272,6 +265,10 @@ class Dashboard:
     payouts: Page
 
 
+# What ``keyset_paginate`` answers for an empty list, whatever the position asked for.
+NO_COMMISSIONS = KeysetPage(items=[], total=0, first=True, newer=None, older=None)
+
+
 def dashboard(
     affiliate: Affiliate,
     *,
@@ -280,17 +277,26 @@ def dashboard(
     newer_than: Position | None = None,
     payouts_page: int = 1,
 ) -> Dashboard:
-    """The affiliate's dashboard for the last ``days`` days: a dozen queries at most, however
-    many clicks, rollup rows or commissions."""
+    """The affiliate's dashboard for the last ``days`` days: nine queries at most (five for
+    an affiliate without commissions) and one change of database scope, however many
+    clicks, rollup rows or commissions."""
     period = period_stats(affiliate.id, days=days)
-    page, commissions = latest_commissions(
-        affiliate.id, older_than=older_than, newer_than=newer_than
-    )
+    pages = top_pages(affiliate.id, start=period.start, end=period.end)
+    payouts = payouts_of(affiliate, payouts_page)
+    # The two cross-shop reads last and back to back: PostgreSQL's scope (``mall.tenant_id``)
+    # is set once for both, not switched to every shop and back around each of them.
+    statuses = commissions_by_status(affiliate.id)
+    if any(row.count for row in statuses):
+        page, commissions = latest_commissions(
+            affiliate.id, older_than=older_than, newer_than=newer_than
+        )
+    else:  # none in any shop (a new affiliate): no page to look for, wherever a link points
+        page, commissions = NO_COMMISSIONS, []
     return Dashboard(
         period=period,
-        pages=top_pages(affiliate.id, start=period.start, end=period.end),
-        statuses=commissions_by_status(affiliate.id),
+        pages=pages,
+        statuses=statuses,
         page=page,
         commissions=commissions,
-        payouts=payouts_of(affiliate, payouts_page),
+        payouts=payouts,
     )

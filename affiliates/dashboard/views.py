@@ -90,6 +90,14 @@ def _chart(period: numbers.Period) -> dict[str, Any]:
     }
 
 
+def _daily(period: numbers.Period) -> list[tuple[str, int, int, int, str]]:
+    """The table's rows, formatted once: (ISO day, clicks, visitors, conversions, earned)."""
+    return [
+        (day.day.isoformat(), day.clicks, day.visitors, day.conversions, format_money(day.earned))
+        for day in period.series
+    ]
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> ResponseReturnValue:
@@ -113,6 +121,7 @@ def dashboard() -> ResponseReturnValue:
             days=days,
             periods=numbers.PERIODS,
             chart=_chart(shown.period),
+            daily=_daily(shown.period),
             **vars(shown),
         ),
         200,

@@ -337,3 +337,24 @@ def test_the_dashboard_costs_the_same_with_10_or_1000_clicks_and_rows(
     assert page.status_code == 200
     assert shown(text(page), "stat-clicks") == "270"
     assert many.count == few.count, many.statements
+    # Eleven statements, and on PostgreSQL the scope set to every shop once and back once
+    # (the test's savepoint adds one: each request starts by setting it).
+    assert few.count <= 11, few.statements
+    assert few.scope_sets <= (3 if db.engine.dialect.name == "postgresql" else 0)
+
+
+def test_an_affiliate_without_commissions_costs_no_commission_queries(
+    client, me, other, shop_a, count_queries
+):
+    make_commission(shop_a, affiliate=other, amount=7777)
+    client.get(DASHBOARD)  # warm: the session's account, the key service
+    made_up = "1700000000000000-" + "ab" * 16  # a position from a link, no row of mine
+    for url in (DASHBOARD, f"{DASHBOARD}?older={made_up}", f"{DASHBOARD}?newer={made_up}"):
+        with count_queries() as counted:
+            page = client.get(url)
+        assert page.status_code == 200
+        assert "No commissions yet" in text(page)
+        assert "Commission pages" not in text(page)
+        assert "$77.77" not in text(page)
+        assert table_rows(text(page), "by-status")[0] == "Pending 0 $0.00"
+        assert counted.count <= 8, counted.statements
