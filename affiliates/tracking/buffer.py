@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 QUEUE = "mall:affiliates:clicks"
 LOCK = "mall:affiliates:clicks:lock"
+# Code -> affiliate id of approved affiliates seen by any process: a code is given once
+# and never changes hands, so an entry never names the wrong affiliate; whether the
+# affiliate is still approved is checked when a click is stored and when a sale is made.
+CODES = "mall:affiliates:codes"
 LOCK_SECONDS = 120
 EXTENSION = "affiliates.click_buffer"
 
@@ -61,6 +65,24 @@ class ClickBuffer:
     def push(self, entry: dict[str, Any]) -> None:
         """Queue one click (raises ``redis.RedisError`` when Redis does not answer)."""
         self.redis.rpush(QUEUE, json.dumps(entry, separators=(",", ":")))
+
+    def affiliate_of(self, code: str) -> str | None:
+        """The affiliate id (hex) ``remember_code`` kept for ``code``, if any."""
+        found = self.redis.hget(CODES, code)
+        return found.decode() if found else None
+
+    def all_codes(self, *, limit: int) -> dict[str, str] | None:
+        """Every code kept (code -> affiliate id hex), or None when there are over ``limit``."""
+        if self.redis.hlen(CODES) > limit:
+            return None
+        return {
+            code.decode(): affiliate.decode()
+            for code, affiliate in self.redis.hgetall(CODES).items()
+        }
+
+    def remember_code(self, code: str, affiliate_id: str) -> None:
+        """Keep which affiliate a code is (a code never changes hands)."""
+        self.redis.hset(CODES, code, affiliate_id)
 
     def size(self) -> int:
         return int(self.redis.llen(QUEUE))

@@ -19,16 +19,19 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request
+from werkzeug.http import dump_cookie
 from werkzeug.wrappers import Request, Response
 
 from affiliates.models import Affiliate, AffiliateClick, AffiliateStatus, AgentClass
 from affiliates.models.tracking import HOST_MAX, PATH_MAX
 from affiliates.programs.settings import program_settings
+from affiliates.tracking.buffer import click_buffer
 from affiliates.tracking.links import normal_path
 from mall.checkout import referral
 from mall.db import new_id, utcnow
@@ -39,7 +42,9 @@ from tenants.models import Tenant
 CODE = re.compile(r"^[A-Z0-9-]{1,32}$")
 IP_FIELD = "affiliate_clicks.ip_index"
 SETTINGS_TTL = 60.0  # seconds a process keeps the cookie lifetime it read
+AGENT_MAX = 1024  # the longest User-Agent read as a browser's
 CODES_KEY = "affiliates.approved_codes"
+CODES_LOADED_KEY = "affiliates.approved_codes.loaded_until"
 CODES_TTL = 60.0  # seconds a process keeps which code is whose (queued clicks only)
 CODES_MAX = 50_000
 _PARTIAL_ESCAPE = re.compile(r"%[0-9A-Fa-f]?$")
@@ -56,7 +61,14 @@ _DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux x86_64|cros", re
 
 def agent_class(user_agent: str | None) -> AgentClass:
     """Bot, mobile, desktop or other, from the User-Agent (an empty one is a bot's)."""
-    agent = (user_agent or "").strip()
+    if user_agent and len(user_agent) > AGENT_MAX:
+        return AgentClass.BOT  # no browser sends one this long
+    return _agent_class(user_agent or "")
+
+
+@lru_cache(maxsize=4096)  # a handful of browsers send most requests: classify each once
+def _agent_class(user_agent: str) -> AgentClass:
+    agent = user_agent.strip()
     if not agent or _BOT.search(agent):
         return AgentClass.BOT
     if _MOBILE.search(agent):
@@ -170,8 +182,9 @@ def click_entry(
 
 
 def approved_affiliate(code: str | None) -> UUID | None:
-    """The id of the approved affiliate with ``code``, from a per-process copy at most
-    ``CODES_TTL`` seconds old (one SELECT on a miss). A suspension within that time costs
+    """The id of the affiliate with ``code``, as last found approved: a per-process copy at
+    most ``CODES_TTL`` seconds old, else the queue's Redis (``buffer.CODES``: a code never
+    changes hands), else one SELECT of an approved affiliate. A suspension since costs
     nothing: queued clicks are kept only for affiliates approved when they are stored, and
     a sale is attributed only to an affiliate approved at the payment."""
     wanted = clean_code(code)
@@ -182,15 +195,43 @@ def approved_affiliate(code: str | None) -> UUID | None:
     found = cache.get(wanted)
     if found is not None and found[1] > now:
         return found[0]
-    affiliate_id = db.session.scalar(
-        sa.select(Affiliate.id).where(
-            Affiliate.code == wanted, Affiliate.status == AffiliateStatus.APPROVED
+    affiliate_id = _shared_code(wanted, cache, now)
+    if affiliate_id is None:
+        affiliate_id = db.session.scalar(
+            sa.select(Affiliate.id).where(
+                Affiliate.code == wanted, Affiliate.status == AffiliateStatus.APPROVED
+            )
         )
-    )
+        if affiliate_id is not None:
+            _share_code(wanted, affiliate_id)
     if len(cache) >= CODES_MAX:
         cache.clear()  # a flood of made-up codes cannot grow it without bound
     cache[wanted] = (affiliate_id, now + CODES_TTL)
     return affiliate_id
+
+
+def _shared_code(code: str, cache: dict, now: float) -> UUID | None:
+    """The affiliate of ``code`` as the click queue's Redis knows it (some process looked it
+    up already). Once per ``CODES_TTL`` a process copies every code Redis knows (when they
+    are not too many), so a link's first visit to this process costs no round trip either."""
+    buffer = click_buffer(current_app)
+    if buffer is None:
+        return None
+    if current_app.extensions.get(CODES_LOADED_KEY, 0.0) < now:
+        current_app.extensions[CODES_LOADED_KEY] = now + CODES_TTL
+        known = buffer.all_codes(limit=CODES_MAX // 2)
+        for other, affiliate in (known or {}).items():
+            cache[other] = (UUID(hex=affiliate), now + CODES_TTL)
+        if code in (known or {}):
+            return cache[code][0]
+    found = buffer.affiliate_of(code)
+    return UUID(hex=found) if found else None
+
+
+def _share_code(code: str, affiliate_id: UUID) -> None:
+    buffer = click_buffer(current_app)
+    if buffer is not None:
+        buffer.remember_code(code, affiliate_id.hex)
 
 
 # ---------------------------------------------------------------- the cookie
@@ -201,27 +242,31 @@ def set_referral_cookie(
 ) -> None:
     """Add the click to the visitor's signed referral cookie (one entry per affiliate);
     ``on`` is the request when there is no Flask request (``fastpath``)."""
-    asked = on or request
+    response.headers.add("Set-Cookie", referral_cookie(affiliate_id, on=on or request))
+    # A response that sets a cookie is never kept by a shared cache (nor the browser's).
+    response.headers["Cache-Control"] = "private, no-store"
+
+
+def referral_cookie(affiliate_id: UUID, *, on: Request) -> str:
+    """The ``Set-Cookie`` value that adds a click of ``affiliate_id`` to the visitor's
+    signed referral cookie (HttpOnly, SameSite=Lax, the program's lifetime)."""
     days = cookie_days()
     entries = referral.add_click(
-        referral.load(asked.cookies.get(referral.COOKIE)),
+        referral.load(on.cookies.get(referral.COOKIE)),
         affiliate_id.hex,
         int(time.time()),
         lifetime=days * 86400,
     )
-    config = current_app.config
-    response.set_cookie(
+    return dump_cookie(
         referral.COOKIE,
         referral.dump(entries),
         max_age=days * 86400,
         httponly=True,
         samesite="Lax",
-        secure=bool(config.get("SESSION_COOKIE_SECURE")) or asked.is_secure,
-        domain=_cookie_domain(asked.host),
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or on.is_secure,
+        domain=_cookie_domain(on.host),
         path="/",
     )
-    # A response that sets a cookie is never kept by a shared cache (nor the browser's).
-    response.headers["Cache-Control"] = "private, no-store"
 
 
 def _cookie_domain(host: str) -> str | None:
@@ -248,6 +293,7 @@ def forget_settings(app: Flask) -> None:
     console's save)."""
     _settings_cache(app).clear()
     app.extensions.pop(CODES_KEY, None)
+    app.extensions.pop(CODES_LOADED_KEY, None)
 
 
 def _settings_cache(app: Flask) -> dict:

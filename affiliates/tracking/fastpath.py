@@ -24,10 +24,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from markupsafe import escape
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.utils import redirect
-from werkzeug.wrappers import Request, Response
+from werkzeug.urls import iri_to_uri
+from werkzeug.wrappers import Request
 
 from affiliates.models import AgentClass
 from affiliates.tracking import clicks, links
@@ -58,7 +59,7 @@ class ShortLinkMiddleware:
             return self.wsgi_app(environ, start_response)
         return response(environ, start_response)
 
-    def _answer(self, environ: dict[str, Any], code: str) -> Response | None:
+    def _answer(self, environ: dict[str, Any], code: str) -> _Answer | None:
         """The redirect with the click queued, or None to leave the request to the app."""
         to = _plain_to(environ.get("QUERY_STRING") or "")
         if to is None:
@@ -75,7 +76,7 @@ class ShortLinkMiddleware:
             finally:
                 db.session.remove()
 
-    def _follow(self, environ: dict[str, Any], code: str, to: str, buffer: Any) -> Response:
+    def _follow(self, environ: dict[str, Any], code: str, to: str, buffer: Any) -> _Answer:
         asked = Request(environ)
         target = links.safe_target(to)
         agent = clicks.agent_class(asked.user_agent.string)
@@ -91,13 +92,38 @@ class ShortLinkMiddleware:
                     ip=asked.remote_addr,
                 )
             )
-        response = redirect(target.location, code=302, Response=self.app.response_class)
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Location", iri_to_uri(target.location)),
+            ("Cache-Control", "no-store"),
+            # What ``mall.security`` adds to the app's answers.
+            *security_headers(self.app.config),
+        ]
         if affiliate_id is not None and agent is not AgentClass.BOT:
-            clicks.set_referral_cookie(response, affiliate_id, on=asked)
-        response.headers["Cache-Control"] = "no-store"
-        for name, value in security_headers(self.app.config):
-            response.headers.setdefault(name, value)
-        return response
+            headers.append(("Set-Cookie", clicks.referral_cookie(affiliate_id, on=asked)))
+        return _Answer(headers, _redirect_page(target.location))
+
+
+class _Answer:
+    """A ready 302: the WSGI call without a werkzeug ``Response`` object to build."""
+
+    def __init__(self, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.headers = [*headers, ("Content-Length", str(len(body)))]
+        self.body = body
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        start_response("302 FOUND", self.headers)
+        return [self.body]
+
+
+def _redirect_page(location: str) -> bytes:
+    """The page werkzeug's ``redirect`` sends along (for a client that shows it)."""
+    shown = escape(location)
+    return (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+        "<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target "
+        f'URL: <a href="{shown}">{shown}</a>. If not, click the link.\n'
+    ).encode()
 
 
 def _plain_to(query: str) -> str | None:

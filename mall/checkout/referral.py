@@ -21,11 +21,20 @@ COOKIE = "mall_ref"
 MAX_ENTRIES = 10
 MAX_COOKIE = 2048
 _ID = re.compile(r"^[0-9a-f]{32}$")
+SERIALIZER_KEY = "mall.referral.serializer"
 
 
 def _serializer() -> URLSafeSerializer:
-    # A new salt for the id format: a cookie of the old (codes) format fails its signature.
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="mall.referral.ids")
+    # Made once per app and key (a short link's every answer signs one).
+    key = current_app.config["SECRET_KEY"]
+    made = current_app.extensions.get(SERIALIZER_KEY)
+    if made is None or made[0] != key:
+        # A new salt for the id format: a cookie of the old (codes) format fails its signature.
+        made = current_app.extensions[SERIALIZER_KEY] = (
+            key,
+            URLSafeSerializer(key, salt="mall.referral.ids"),
+        )
+    return made[1]
 
 
 def add_click(

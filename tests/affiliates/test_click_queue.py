@@ -69,6 +69,8 @@ def test_the_short_link_queues_the_click_without_touching_the_database(
     assert referral_cookie(response) is not None
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"  # the app's headers too
+    assert b'<a href="/shop/shop-a/products/x">' in response.data  # the page werkzeug sends
+    assert response.headers["Content-Length"] == str(len(response.data))
     assert [entry["a"] for entry in cookie_entries(client)] == [sunny.id.hex]
     assert queue.size() == 2 and clicks_of(sunny) == []
 
@@ -186,3 +188,18 @@ def test_the_rollup_counts_the_clicks_still_queued(client, sunny, queue):
         )
         == 1
     )
+
+
+def test_a_process_copies_the_codes_redis_knows_once_a_minute(app, client, queue, app_ctx):
+    ada, bea = make_affiliate("ADA-1"), make_affiliate("BEA-1")
+    client.get("/r/ADA-1", headers=AS_BROWSER)  # some process looked both up
+    client.get("/r/BEA-1", headers=AS_BROWSER)
+    assert queue.affiliate_of("BEA-1") == bea.id.hex
+    clicks.forget_settings(app)  # a new process: nothing of its own yet
+    assert clicks.approved_affiliate("ADA-1") == ada.id
+    copied = app.extensions[clicks.CODES_KEY]
+    assert copied["BEA-1"][0] == bea.id  # came along with ADA-1's, no lookup of its own
+    # A code Redis does not know yet is still found in the database (and shared).
+    cy = make_affiliate("CY-1")
+    assert clicks.approved_affiliate("CY-1") == cy.id
+    assert queue.affiliate_of("CY-1") == cy.id.hex

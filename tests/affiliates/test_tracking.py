@@ -194,6 +194,7 @@ def test_a_long_landing_path_is_cut(client, sunny):
         ("curl/8.5.0", AgentClass.BOT),
         ("", AgentClass.BOT),
         ("SomethingElse/1.0", AgentClass.OTHER),
+        (BROWSER + " x" * 600, AgentClass.BOT),  # no browser sends one this long
     ],
 )
 def test_the_agent_class(agent, expected):
