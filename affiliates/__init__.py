@@ -1,8 +1,8 @@
 """Affiliate programme: accounts, links, click tracking, attribution, commissions, payouts.
 
 The top layer (with ``vendors``): it may import everything below it (mall domains,
-tenants, core) and listens to the orders' signals; nothing below imports it. The
-plan it follows is ``docs/plans/affiliates.md``.
+tenants, core) and listens to the orders' signals; nothing below imports it. How it
+works: ``docs/architecture.md`` §17.
 """
 
 from __future__ import annotations

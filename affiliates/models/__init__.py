@@ -1,4 +1,4 @@
-"""The affiliate program's tables (``docs/plans/affiliates.md``)."""
+"""The affiliate program's tables (``docs/architecture.md`` §17)."""
 
 from affiliates.models.accounts import Affiliate, AffiliateStatus, PayoutMethod
 from affiliates.models.commissions import (
