@@ -38,6 +38,7 @@ DOMAINS: tuple[str, ...] = (
     "mall.returns",
     "mall.demo",
     "affiliates",
+    "vendors",
 )
 
 

@@ -68,7 +68,8 @@ class Invoice(TenantScoped, db.Model):
     kind: Mapped[DocumentKind] = mapped_column(str_enum(DocumentKind))
     number: Mapped[str] = mapped_column(sa.String(40))
     sequence: Mapped[int] = mapped_column(sa.BigInteger)  # the number within its series
-    order_id: Mapped[UUID]
+    # The order it invoices; None for an invoice entered by staff until it is paid.
+    order_id: Mapped[UUID | None]
     # What it was issued for, once: the order (an invoice) or the order refund (a credit note).
     source_id: Mapped[UUID]
     currency: Mapped[str] = mapped_column(sa.String(3))

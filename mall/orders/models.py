@@ -101,6 +101,10 @@ class Order(TenantScoped, Timestamped, db.Model):
     # Signed into the customer's tracking link (``mall.orders.tracking``): staff raise it to
     # make a leaked link stop working.
     tracking_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The staff member who entered it (a phone or mail order, ``mall.orders.entry``).
+    entered_by_id: Mapped[UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     email = EncryptedField("email_ct", index="email_index", normalise=normalise_email)
     shipping_address_json = EncryptedField("shipping_address_ct")
@@ -132,6 +136,9 @@ class Order(TenantScoped, Timestamped, db.Model):
         sa.Index("ix_orders_fulfilled_at", "fulfilled_at"),
         sa.Index("ix_orders_paid_at", "paid_at"),
         sa.Index("ix_orders_tenant_id_email_index", "tenant_id", "email_index"),
+        sa.Index(
+            "ix_orders_tenant_id_entered_by_id_placed_at", "tenant_id", "entered_by_id", "placed_at"
+        ),
     )
 
 
@@ -341,3 +348,12 @@ class OrderRefundLine(TenantScoped, db.Model):
         tenant_fk(["order_line_id"], "order_lines"),
         sa.Index("ix_order_refund_lines_tenant_id_refund_id", "tenant_id", "refund_id"),
     )
+
+
+# Order entry's tables (quotes, invoices, schedules) load with the orders' own.
+from mall.orders.entry.models import (  # noqa: E402, F401
+    InvoiceSchedule,
+    SalesCounter,
+    SalesDocument,
+    SalesDocumentLine,
+)
