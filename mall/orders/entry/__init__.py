@@ -8,3 +8,6 @@ from flask import Flask
 
 def wire(app: Flask) -> None:
     """Register order entry's pages and jobs (called by ``mall.orders.init_app``)."""
+    from mall.orders.entry import recurring_views
+
+    recurring_views.wire_recurring(app)
