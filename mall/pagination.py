@@ -48,7 +48,7 @@ def page_number(raw: str | None) -> int:
 
 
 def paginate(statement: sa.Select, *, page: int = 1, per_page: int = 25) -> Page:
-    """Run ``statement`` for one page: two queries (a count and the rows), whatever the size.
+    """Run ``statement`` for one page: a count, then the rows (none past the last page).
 
     ``statement`` must be ordered; ``per_page`` is capped at ``MAX_PER_PAGE``.
     """
@@ -57,7 +57,13 @@ def paginate(statement: sa.Select, *, page: int = 1, per_page: int = 25) -> Page
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     )
-    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    offset = (page - 1) * per_page
+    # A page past the end (an old link, a typed number) needs no second query.
+    items = (
+        db.session.scalars(statement.limit(per_page).offset(offset)).all()
+        if offset < (total or 0)
+        else []
+    )
     return Page(items=list(items), page=page, per_page=per_page, total=total or 0)
 
 

@@ -32,7 +32,7 @@ from tenants.context import (
     forget_database_scope,
     set_database_scope,
 )
-from tenants.scoping import TenantScoped, tenant_models
+from tenants.scoping import TenantScoped, tenant_table_set
 
 M = TypeVar("M", bound=TenantScoped)
 
@@ -74,7 +74,7 @@ def _scope_tenant_statements(state: ORMExecuteState) -> None:
 def _touches_tenant_table(state: ORMExecuteState) -> bool:
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
-    tables = {cls.__table__ for cls in tenant_models()}
+    tables = tenant_table_set()
     return any(
         isinstance(element, sa.Table) and element in tables
         for element in sa.sql.visitors.iterate(state.statement)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from mall.db import new_id
 
@@ -59,5 +60,24 @@ def tenant_models() -> Iterable[type]:
     return sorted(seen, key=lambda c: c.__name__)
 
 
+def tenant_table_set() -> frozenset[sa.Table]:
+    """The tables of every mapped ``TenantScoped`` class, found once per newly mapped class."""
+    global _tables
+    if _tables is None:
+        _tables = frozenset(cls.__table__ for cls in tenant_models())
+    return _tables
+
+
 def _tenant_table_names() -> set[str]:
-    return {cls.__table__.name for cls in tenant_models()}
+    return {table.name for table in tenant_table_set()}
+
+
+# The guard asks on every statement outside a shop's scope; walking the class tree each
+# time cost more than the check. A class mapped later (a test's model) clears the cache.
+_tables: frozenset[sa.Table] | None = None
+
+
+@event.listens_for(Mapper, "instrument_class")
+def _forget_tenant_tables(mapper: Mapper, cls: type) -> None:
+    global _tables
+    _tables = None
