@@ -52,6 +52,10 @@ class Account(StrEnum):
     SHOP_RESERVE = "shop_reserve"  # held back by a rolling reserve
     SHOP_DISPUTED = "shop_disputed"  # frozen while a dispute is open
     PAYOUTS_IN_TRANSIT = "payouts_in_transit"
+    # Each shop's own purchasing books (``vendors.bills``): not money the mall owes the shop
+    SHOP_PURCHASES = "shop_purchases"  # what the shop bought from its vendors (debit)
+    SHOP_VENDOR_PAYABLE = "shop_vendor_payable"  # what the shop owes its vendors (credit)
+    SHOP_BANK = "shop_bank"  # the shop's own money that paid its vendors (credit)
     # Each affiliate's (the affiliate program, ``affiliates/``)
     AFFILIATE_PENDING = "affiliate_pending"  # earned, inside the holding period
     AFFILIATE_AVAILABLE = "affiliate_available"  # approved: paid in the next payout
@@ -87,6 +91,11 @@ class EntryKind(StrEnum):
     AFFILIATE_COMMISSION = "affiliate_commission"
     AFFILIATE_APPROVAL = "affiliate_approval"
     AFFILIATE_REVERSAL = "affiliate_reversal"
+    # A shop's purchasing books (``vendors.bills``)
+    VENDOR_BILL = "vendor_bill"  # a bill opened: purchases / vendor payable
+    VENDOR_BILL_VOID = "vendor_bill_void"  # an opened bill voided: the reverse
+    VENDOR_CREDIT = "vendor_credit"  # a vendor's credit note: part of a bill reversed
+    BILL_PAYMENT = "bill_payment"  # the shop paid a vendor: vendor payable / bank
 
 
 class LedgerEntry(PlatformModel, db.Model):

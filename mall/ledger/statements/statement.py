@@ -32,7 +32,7 @@ from mall.ledger.checkpoints import ledger_sums
 from mall.ledger.errors import LedgerError
 from mall.ledger.models import Account, EntryKind, LedgerEntry, LedgerLine, Payout
 from mall.ledger.statements.cursor import page_cursor
-from mall.ledger.statements.summary import ACCOUNT_LABELS, owed
+from mall.ledger.statements.summary import ACCOUNT_LABELS, SHOP_ACCOUNTS, owed
 from mall.orders.models import Order
 from mall.pagination import Page, paginate
 from tenants.context import current_tenant_id
@@ -204,7 +204,9 @@ def statement_query(shop_id: UUID, account: Account | None) -> sa.Select:
         )
         .where(LedgerLine.shop_id == shop_id)
     )
-    return query if account is None else query.where(LedgerLine.account == account)
+    if account is None:  # the mall's money with the shop, not the shop's own purchasing books
+        return query.where(LedgerLine.account.in_(SHOP_ACCOUNTS))
+    return query.where(LedgerLine.account == account)
 
 
 def check_scope(shop_id: UUID) -> None:
