@@ -63,6 +63,17 @@ def _find(kind: DocumentKind, source_id: UUID) -> Invoice | None:
     )
 
 
+def _invoice_of(order: Order) -> Invoice | None:
+    """The order's invoice: its own, or one issued before it existed (an invoice staff entered,
+    linked to the order its payment made, ``mall.orders.entry``): one invoice per sale."""
+    return db.session.scalar(
+        sa.select(Invoice)
+        .where(Invoice.kind == DocumentKind.INVOICE, Invoice.order_id == order.id)
+        .order_by(Invoice.sequence)
+        .limit(1)
+    )
+
+
 def invoice_settings() -> InvoiceSettings | None:
     """The invoice details of the shop in context, or None when it never gave any."""
     return db.session.scalar(sa.select(InvoiceSettings))
@@ -73,7 +84,7 @@ def issue_invoice(order: Order) -> tuple[Invoice, bool]:
 
     Call in the order's shop context, in the transaction that paid it.
     """
-    existing = _find(DocumentKind.INVOICE, order.id)
+    existing = _invoice_of(order)
     if existing is not None:
         return existing, False
     shop = db.session.get(Tenant, order.tenant_id)
@@ -101,7 +112,7 @@ def issue_credit_note(order: Order, refund: OrderRefund) -> tuple[Invoice | None
     existing = _find(DocumentKind.CREDIT_NOTE, refund.id)
     if existing is not None:
         return existing, False
-    invoice = _find(DocumentKind.INVOICE, order.id)
+    invoice = _invoice_of(order)
     if invoice is None:
         return None, False
     before = db.session.scalar(

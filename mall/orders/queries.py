@@ -59,6 +59,8 @@ class OrderSearch:
     number: str = ""
     prefix: str = ""
     customer: bytes | None = None
+    # A sales rep's list: web orders and the orders they entered, not a colleague's.
+    rep_id: UUID | None = None
 
 
 def _day_start(day: date) -> datetime:
@@ -107,6 +109,10 @@ def search_orders(search: OrderSearch) -> sa.Select[tuple[Order]]:
         query = query.where(_number_criterion(search.number, search.prefix))
     if search.customer is not None:
         query = query.where(Order.email_index == search.customer)
+    if search.rep_id is not None:
+        query = query.where(
+            sa.or_(Order.entered_by_id.is_(None), Order.entered_by_id == search.rep_id)
+        )
     return query.order_by(Order.placed_at.desc(), Order.id.desc())
 
 
@@ -116,6 +122,11 @@ class OrderList:
 
     page: KeysetPage
     items: dict[UUID, int]
+
+
+def visible_to_rep(order: Order, rep_id: UUID | None) -> bool:
+    """False for an order another member entered, shown to a sales rep (``rep_id``)."""
+    return rep_id is None or order.entered_by_id in (None, rep_id)
 
 
 def item_counts(order_ids: list[UUID]) -> dict[UUID, int]:

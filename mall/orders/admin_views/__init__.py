@@ -13,12 +13,14 @@ back as a message, never an error page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -43,6 +45,7 @@ from mall.orders.numbers import order_prefix
 from mall.orders.queries import OrderSearch
 from mall.orders.status import holds_of
 from mall.pagination import decode_position
+from mall.shops.models import Role
 from mall.shops.permissions import can, requires
 from tenants.context import tenant_context
 from tenants.keys import reveal
@@ -55,6 +58,14 @@ bp = shop_blueprint(
 ORDERS_PER_PAGE = 25
 PAYMENT_METHODS = {BANK_TRANSFER: "Bank transfer", "offline_card": "Card (processed by the shop)"}
 EXPIRED = "The form expired: reload the page and try again."
+
+
+def rep_id() -> UUID | None:
+    """The signed-in member's id when a sales rep: they do not see orders a colleague entered."""
+    membership = g.get("membership")
+    if membership is None or membership.role is not Role.SALES_REP:
+        return None
+    return current_user.id
 
 
 def member_can(permission: str) -> bool:
@@ -93,6 +104,7 @@ def orders() -> ResponseReturnValue:
     search = filters.search(prefix=order_prefix(g.shop))
     if search is None:  # a wrong date: say so next to it, list nothing
         return _list_page(filters, None, status=400)
+    search = replace(search, rep_id=rep_id())
     listing = queries.order_list(
         search,
         older_than=decode_position(request.args.get("older")),
@@ -140,6 +152,7 @@ def orders_csv() -> ResponseReturnValue:
     search = filters.search(prefix=order_prefix(g.shop))
     if search is None:
         return _list_page(filters, None, status=400)
+    search = replace(search, rep_id=rep_id())
     name = f"{g.shop.slug}-orders-{utcnow():%Y-%m-%d}.csv"
     return Response(
         _csv_chunks(current_app._get_current_object(), g.shop.id, search),
@@ -174,6 +187,8 @@ def _csv_chunks(app: Flask, shop_id: UUID, search: OrderSearch) -> Iterator[str]
 def order(order_id: UUID) -> ResponseReturnValue:
     """One order: lines, discounts, totals, customer, payment, timeline, holds, actions."""
     found = get_or_404(services.get_order, order_id)
+    if not queries.visible_to_rep(found, rep_id()):
+        abort(404)
     return order_page(found)
 
 
