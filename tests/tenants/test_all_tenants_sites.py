@@ -102,6 +102,14 @@ ALLOWED: dict[str, str] = {
         "account: the signed-in customer's own orders (and their invoice ids) in every shop,"
         " by the ids of the checkouts they placed (and their account id)"
     ),
+    "mall/orders/entry/jobs_recurring.py:due_schedules": (
+        "recurring invoices: the due schedules of active shops (shop and schedule ids only);"
+        " each is issued in its own shop's context"
+    ),
+    "mall/orders/entry/jobs_recurring.py:invoices_to_remind": (
+        "overdue invoice reminders: sent, unpaid invoices past due in active shops (shop and"
+        " invoice ids only); each is counted and emailed in its own shop's context"
+    ),
     "mall/orders/services.py:orders_of_checkout": (
         "checkout: the orders of one checkout (one per shop, by checkout id); each is then"
         " paid, cancelled or refunded inside its own shop's context"
