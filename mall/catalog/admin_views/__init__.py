@@ -17,6 +17,7 @@ from flask import g
 
 from mall.catalog import csv_io, media
 from mall.catalog.models import Product
+from mall.catalog.product_links import member_product_links
 from mall.money import format_money
 from mall.shops.permissions import can
 from tenants.resolution import shop_blueprint
@@ -65,6 +66,12 @@ def catalog_helpers() -> dict[str, Any]:
         "required_columns": csv_io.REQUIRED,
         "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
     }
+
+
+@bp.app_template_global("product_links")
+def product_links() -> list[tuple[str, str]]:
+    """The links other parts added to a product's header that this member may follow."""
+    return member_product_links()
 
 
 # The pages add their routes to ``bp`` (they import it from here).
