@@ -3,7 +3,8 @@
 The list (newest first, paged), each document as a page and as a PDF, and the
 shop's invoice details (legal name, address, VAT number, footer). Reading needs
 ``orders.view``; the details need ``shop.settings``. Documents are read through
-the tenant guard (``services.get_document``): another shop's id answers 404.
+the tenant guard (``queries.visible_document``): another shop's id answers 404, and
+so does, for a sales rep, a document a colleague entered (``queries.visible_to_rep``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from uuid import UUID
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from mall.errors import get_or_404
 from mall.extensions import db
-from mall.invoices import rendering, services
+from mall.invoices import queries, rendering, services
 from mall.invoices.errors import InvoiceError
 from mall.invoices.forms import InvoiceDetailsForm
-from mall.invoices.models import DocumentKind
+from mall.invoices.models import DocumentKind, Invoice
 from mall.money import format_money
 from mall.pagination import page_number
+from mall.shops.models import Role
 from mall.shops.permissions import can, requires
 from tenants.keys import reveal
 from tenants.resolution import shop_blueprint
@@ -43,6 +46,16 @@ def member_can(permission: str) -> bool:
     return membership is not None and can(membership.role, permission)
 
 
+def rep_id() -> UUID | None:
+    """The signed-in member's id when a sales rep: they do not see what a colleague entered."""
+    membership = g.get("membership")
+    return current_user.id if membership is not None and membership.role is Role.SALES_REP else None
+
+
+def _visible_or_404(document_id: UUID) -> Invoice:
+    return get_or_404(queries.visible_document, document_id, rep_id=rep_id())
+
+
 @bp.context_processor
 def invoice_helpers() -> dict[str, Any]:
     """What the pages (and ``shops/admin_base.html``) use."""
@@ -59,14 +72,15 @@ def invoice_helpers() -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     """The shop's invoices and credit notes, newest first (``?kind=`` filters)."""
     kind = KINDS.get(request.args.get("kind", ""))
-    listing = services.document_list(
-        page=page_number(request.args.get("page")), per_page=PER_PAGE, kind=kind
+    listing = queries.document_list(
+        page=page_number(request.args.get("page")), per_page=PER_PAGE, kind=kind, rep_id=rep_id()
     )
     return render_template(
         "invoices/admin/list.html",
         page=listing,
         kind=kind.value if kind else "",
         details=services.invoice_settings(),
+        own_only=rep_id() is not None,
     )
 
 
@@ -74,7 +88,7 @@ def index() -> ResponseReturnValue:
 @requires("orders.view")
 def document(document_id: UUID) -> ResponseReturnValue:
     """One invoice or credit note as a printable page."""
-    found = get_or_404(services.get_document, document_id)
+    found = _visible_or_404(document_id)
     return rendering.private_response(
         rendering.document_html(
             found,
@@ -89,7 +103,7 @@ def document(document_id: UUID) -> ResponseReturnValue:
 @requires("orders.view")
 def document_pdf(document_id: UUID) -> ResponseReturnValue:
     """One invoice or credit note as a PDF download."""
-    found = get_or_404(services.get_document, document_id)
+    found = _visible_or_404(document_id)
     return rendering.pdf_response(found)
 
 

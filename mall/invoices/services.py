@@ -23,7 +23,6 @@ from mall.invoices.models import DocumentKind, Invoice, InvoiceSettings
 from mall.invoices.numbers import take_document_number
 from mall.orders.models import Order, OrderRefund
 from mall.orders.shipment_queries import order_lines
-from mall.pagination import Page, paginate
 from tenants.guard import scoped_get
 from tenants.models import Tenant
 
@@ -47,14 +46,6 @@ def documents_of_order(order: Order) -> list[Invoice]:
             .order_by(Invoice.kind.desc(), Invoice.sequence)
         )
     )
-
-
-def document_list(*, page: int, per_page: int, kind: DocumentKind | None = None) -> Page:
-    """The shop's invoices and credit notes, newest first (two queries per page)."""
-    query = sa.select(Invoice).order_by(Invoice.issued_at.desc(), Invoice.id.desc())
-    if kind is not None:
-        query = query.where(Invoice.kind == kind)
-    return paginate(query, page=page, per_page=per_page)
 
 
 def _find(kind: DocumentKind, source_id: UUID) -> Invoice | None:
