@@ -5,6 +5,8 @@ shipment reaching the customer.
 - ``views`` (blueprint ``vendor_link``): the vendor's page of one PO and its form.
 - ``confirmations``: the vendor's answers; a drop-ship parcel becomes the customer's shipment.
 - ``dropship``: the ``order_paid`` subscriber making one PO per drop-ship vendor, once.
+- ``cancellation``: the ``order_cancelled`` / ``order_refunded`` subscribers withdrawing the
+  drop-ship POs the customer no longer needs (the vendor emailed), or noting a shipped one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from flask import Flask
 
 def wire(app: Flask) -> None:
     """Register this part's pages, jobs and subscribers (called by ``vendors.init_app``)."""
-    from vendors.vendor_link import dropship, views
+    from vendors.vendor_link import cancellation, dropship, views
 
     app.register_blueprint(views.bp)
     dropship.connect()
+    cancellation.connect()
