@@ -144,6 +144,13 @@ class SalesDocument(TenantScoped, db.Model):
             "issued_on",
         ),
         sa.Index("ix_sales_documents_tenant_id_customer_id", "tenant_id", "customer_id"),
+        # The reminder sweep (all shops): open invoices by due date, and nothing else.
+        sa.Index(
+            "ix_sales_documents_overdue",
+            "due_on",
+            postgresql_where=sa.text("kind = 'invoice' AND status = 'sent'"),
+            sqlite_where=sa.text("kind = 'invoice' AND status = 'sent'"),
+        ),
         sa.CheckConstraint("total >= 0", name="total_not_negative"),
     )
 
@@ -189,6 +196,8 @@ class InvoiceSchedule(TenantScoped, db.Model):
     template_id: Mapped[UUID]  # the sales document each new invoice copies
     customer_id: Mapped[UUID]
     every: Mapped[ScheduleEvery] = mapped_column(str_enum(ScheduleEvery))
+    # The first invoice's date: every period keeps to its day of the month (``recurring``).
+    first_issue_on: Mapped[date]
     # Moved on by one conditional UPDATE per issue: a job run twice issues once.
     next_issue_on: Mapped[date]
     last_issued_on: Mapped[date | None]

@@ -7,10 +7,11 @@ Jan 31 -> Feb 28 (29) -> Mar 31 (``period_date``).
 
 Issuing (``issue_due``, run by the hourly job ``issue_due_invoices``) is one
 conditional UPDATE that moves ``next_issue_on`` from the date read to the next
-period; only the caller whose UPDATE hit copies the template, issues and sends
-the copy, so a job run twice (or two workers at once) issues once. The copy's
-``request_key`` names the schedule and the period, so even a replay after a crash between
-the steps finds the copy already made. A schedule behind by several periods (the
+period (counted from ``first_issue_on``, the first invoice's date); only the caller
+whose UPDATE hit copies the template, issues and sends the copy, so a job run twice
+(or two workers at once) issues once. The copy's ``request_key`` names the schedule
+and the period, so even a replay after a crash between the steps finds the copy
+already made. A schedule behind by several periods (the
 worker was down) issues every missed period, one per job, each in its own
 transaction, dated the day it is issued.
 """
@@ -113,19 +114,12 @@ def period_of_key(key: str) -> date | None:
 def first_period(schedule: InvoiceSchedule) -> date:
     """The schedule's first date, the anchor of every later one.
 
-    Before any invoice it is ``next_issue_on``; after, the period in the first copy's
-    request key (a dedicated column would save this one indexed query).
+    Before any invoice it is ``next_issue_on`` (the date the first will be issued on);
+    after, ``first_issue_on``, which the first claim fixed to the period it issued.
     """
     if schedule.issued_count == 0:
         return schedule.next_issue_on
-    key = db.session.scalar(
-        sa.select(SalesDocument.request_key)
-        .where(SalesDocument.schedule_id == schedule.id)
-        .order_by(SalesDocument.created_at, SalesDocument.id)
-        .limit(1)
-    )
-    first = period_of_key(key) if key else None
-    return first or schedule.next_issue_on  # no copy found: keep the day as it is
+    return schedule.first_issue_on
 
 
 # ---------------------------------------------------------------- reading
@@ -246,6 +240,7 @@ def make_recurring(
         template_id=document.id,
         customer_id=document.customer_id,
         every=every,
+        first_issue_on=first_on,
         next_issue_on=first_on,
         stop_after=stop_after,
         created_by_id=actor_id,
@@ -304,7 +299,8 @@ def claim_period(schedule: InvoiceSchedule, *, today: date) -> date | None:
     if not is_due(schedule, today=today):
         return None
     period = schedule.next_issue_on
-    following = period_date(first_period(schedule), schedule.every, schedule.issued_count + 1)
+    first = first_period(schedule)
+    following = period_date(first, schedule.every, schedule.issued_count + 1)
     changed = db.session.execute(
         sa.update(InvoiceSchedule)
         .where(
@@ -315,6 +311,9 @@ def claim_period(schedule: InvoiceSchedule, *, today: date) -> date | None:
             due_condition(today),
         )
         .values(
+            # The first claim fixes the anchor to the period it issues (the first date,
+            # unless it was moved before anything was issued).
+            first_issue_on=first,
             next_issue_on=following,
             issued_count=InvoiceSchedule.issued_count + 1,
             last_issued_on=period,
