@@ -130,8 +130,8 @@ def test_a_bill_that_differs_from_its_po_is_saved_for_review(client, shop_a, mem
             bill_key=uuid4().hex,
             actor_id=None,
         )
+        # Eight of ten packs is a partial billing, not a difference: only the cost is flagged.
         assert bill.exceptions == [
-            {"line": "Widget 1", "field": "quantity", "po": 10, "bill": 8},
             {"line": "Widget 1", "field": "unit_cost", "po": 500, "bill": 550},
         ]
         assert services.needs_review(bill)
@@ -141,7 +141,6 @@ def test_a_bill_that_differs_from_its_po_is_saved_for_review(client, shop_a, mem
     page = text(client.get(f"{BASE}/bills/{bill_id}"))
     assert "Needs review" in page
     assert "Cost per pack on the order $5.00, on the bill $5.50" in page
-    assert "Packs on the order 10, on the bill 8" in page
     listed = text(client.get(f"{BASE}/bills?status=review"))
     assert reference in listed
     response = client.post(f"{BASE}/bills/{bill_id}/review")

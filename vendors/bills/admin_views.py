@@ -14,6 +14,7 @@ from uuid import UUID
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from mall.db import utcnow
 from mall.extensions import db
@@ -67,6 +68,15 @@ def bill_or_404(bill_id: UUID) -> VendorBill:
     if found is None:
         abort(404)
     return found
+
+
+def refusal(form: FlaskForm, refused: PurchasingError) -> dict[str, str]:
+    """Where a refusal shows: at its field when it names one of ``form``'s, else on top."""
+    field = getattr(refused, "field", None)
+    if field and field in form:
+        form[field].errors = [str(refused)]
+        return {}
+    return {"form": str(refused)}
 
 
 def _uuid_arg(name: str) -> UUID | None:
@@ -195,7 +205,7 @@ def new_bill() -> ResponseReturnValue:
         db.session.commit()
     except PurchasingError as refused:
         db.session.rollback()
-        return _bill_page(form, po=po, vendor=vendor, errors={"form": str(refused)}, status=409)
+        return _bill_page(form, po=po, vendor=vendor, errors=refusal(form, refused), status=409)
     if not made:
         flash(f"Bill {bill.reference} was already recorded: nothing changed.", "info")
     elif opened:
@@ -218,6 +228,8 @@ def bill(bill_id: UUID) -> ResponseReturnValue:
         credits=credits.credits_of(found),
         paid=payments.payments_of(found),
         action_form=forms.ActionForm(formdata=None),
+        voidable=services.can_void(found),
+        confirm_void=request.args.get("void") == "1",
     )
 
 
@@ -256,8 +268,12 @@ def open_bill(bill_id: UUID) -> ResponseReturnValue:
 @bp.post("/bills/<uuid:bill_id>/void")
 @requires("purchasing.manage")
 def void_bill(bill_id: UUID) -> ResponseReturnValue:
-    """Void a bill with nothing paid: its packs may be billed again."""
-    return _act(bill_or_404(bill_id), services.void_bill, done="Bill {reference} voided.")
+    """Void a bill with nothing paid: its packs may be billed again. Asked once first: a
+    submit without ``confirm=yes`` (an old page, a stray click) only shows the question."""
+    found = bill_or_404(bill_id)
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("vendor_bills.bill", bill_id=found.id, void=1), 303)
+    return _act(found, services.void_bill, done="Bill {reference} voided.")
 
 
 @bp.post("/bills/<uuid:bill_id>/review")

@@ -54,6 +54,15 @@ def credits_of(bill: VendorBill) -> list[VendorCredit]:
     )
 
 
+def can_credit(bill: VendorBill) -> bool:
+    """A credit note lowers what is owed: only a bill still owing something takes one.
+
+    A credit after full payment would be a refund due from the vendor, which nothing
+    records yet (the bill page says what to do instead).
+    """
+    return bill.status in OWING and bill.owed > 0
+
+
 def credit_bill(
     bill: VendorBill,
     *,
@@ -74,9 +83,10 @@ def credit_bill(
     existing = _by_key(credit_key)
     if existing is not None:
         return existing, False
-    if bill.status not in OWING:
+    if not can_credit(bill):
         raise PurchasingError(
-            f"{bill.reference} is {bill.status.value}: only an open bill can be credited."
+            f"{bill.reference} is {bill.status.value}: only an open bill can be credited "
+            "(a credit after payment is a refund from the vendor: see the bill's page)."
         )
     lines = _credit_lines(bill, packs)
     problem = check_amount(amount)

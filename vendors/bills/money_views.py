@@ -17,7 +17,7 @@ from mall.extensions import db
 from mall.money import currency
 from mall.shops.permissions import requires
 from vendors.bills import credits, export, forms, payables, payments, services
-from vendors.bills.admin_views import bill_or_404, bp, today
+from vendors.bills.admin_views import bill_or_404, bp, refusal, today
 from vendors.bills.listing import vendor_choices
 from vendors.errors import PurchasingError
 from vendors.models import Vendor, VendorBill
@@ -47,6 +47,7 @@ def _credit_page(
         bill=found,
         form=form,
         already=credits.credited_packs(found),
+        creditable=credits.can_credit(found),
         typed=request.form if request.method == "POST" else {},
         errors=errors or {},
     ), status
@@ -145,7 +146,7 @@ def new_payment() -> ResponseReturnValue:
         db.session.commit()
     except PurchasingError as refused:
         db.session.rollback()
-        return _payment_page(vendor, form, errors={"form": str(refused)}, status=409)
+        return _payment_page(vendor, form, errors=refusal(form, refused), status=409)
     if made:
         flash("Payment recorded.", "success")
     else:
@@ -200,12 +201,13 @@ def payables_csv() -> ResponseReturnValue:
     return _csv(export.payables_csv(report, code=currency()), f"payables-{report.today}")
 
 
-def _range() -> tuple[date, date]:
-    """``?from=`` and ``?to=`` (ISO dates; default: the last year up to today); 400 if bad."""
-    end = _date_arg("to") or today()
-    start = _date_arg("from") or max(date.min + timedelta(days=STATEMENT_DAYS), end) - timedelta(
-        days=STATEMENT_DAYS
-    )
+def _range(vendor: Vendor) -> tuple[date, date]:
+    """``?from=`` and ``?to=`` (ISO dates; 400 if bad). By default the year up to today, or
+    up to the vendor's latest dated document when that is later: the closing balance then
+    matches what the payables say is owed."""
+    end = _date_arg("to") or max(today(), payables.latest_date(vendor) or date.min)
+    year_before = max(date.min + timedelta(days=STATEMENT_DAYS), min(end, today()))
+    start = _date_arg("from") or year_before - timedelta(days=STATEMENT_DAYS)
     if start > end:
         abort(400)
     return start, end
@@ -226,12 +228,13 @@ def _date_arg(name: str) -> date | None:
 def statement(vendor_id: UUID) -> ResponseReturnValue:
     """A vendor's bills, credit notes and payments in date order, with the running balance."""
     vendor = _vendor_or_404(vendor_id)
-    start, end = _range()
+    start, end = _range(vendor)
     return render_template(
         "vendors/bills/statement.html",
         found=payables.statement(vendor, start=start, end=end),
         vendor=vendor,
         max_rows=payables.MAX_ROWS,
+        today=today(),
     )
 
 
@@ -240,6 +243,6 @@ def statement(vendor_id: UUID) -> ResponseReturnValue:
 def statement_csv(vendor_id: UUID) -> ResponseReturnValue:
     """The vendor's statement as CSV."""
     vendor = _vendor_or_404(vendor_id)
-    start, end = _range()
+    start, end = _range(vendor)
     found = payables.statement(vendor, start=start, end=end)
     return _csv(export.statement_csv(found, code=currency()), f"vendor-statement-{start}-{end}")

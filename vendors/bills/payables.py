@@ -185,6 +185,16 @@ def _events(
     return sa.union_all(bills, credits, paid).subquery()
 
 
+def latest_date(vendor: Vendor) -> date | None:
+    """The date of the vendor's latest bill, credit note or payment (one query), or None.
+
+    A statement's default range ends there when that is after today, so it still shows
+    everything the payables count (a bill or credit note may carry a future date).
+    """
+    events = _events(vendor)
+    return db.session.scalar(sa.select(sa.func.max(events.c.on)))
+
+
 def statement(vendor: Vendor, *, start: date, end: date) -> Statement:
     """The vendor's bills, credit notes and payments from ``start`` to ``end`` in date
     order, with the balance before ``start`` and after each row (two queries)."""

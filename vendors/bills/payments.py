@@ -15,10 +15,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from mall.db import utcnow
 from mall.extensions import db
 from mall.money import check_amount, currency, format_money
 from tenants.guard import scoped_get
 from vendors.bills import posting
+from vendors.bills.duplicates import FieldError
 from vendors.bills.services import check_date, clean_text, get_bill
 from vendors.errors import PurchasingError
 from vendors.models import BillPayment, BillPaymentAllocation, BillStatus, Vendor, VendorBill
@@ -71,15 +73,18 @@ def pay_bills(
     payment_key: str,
     actor_id: UUID | None,
     reference: str = "",
+    today: date | None = None,
 ) -> tuple[BillPayment, bool]:
     """Pay ``amounts`` (per bill id) of the vendor's open bills: (the payment, made now?).
 
     The same ``payment_key`` again returns the first payment. Refused (``PurchasingError``)
-    for another vendor's bill or one not open, an amount past what a bill owes, no amount.
+    for another vendor's bill or one not open, an amount past what a bill owes, no amount,
+    a date after ``today`` (default: today, UTC) or before 2000 (``FieldError``).
     """
     existing = _by_key(payment_key)
     if existing is not None:
         return existing, False
+    paid_on = check_paid_on(paid_on, today=today or utcnow().date())
     try:
         method = PaymentMethod(method)
     except ValueError:
@@ -88,7 +93,7 @@ def pay_bills(
     payment = BillPayment(
         vendor_id=vendor.id,
         payment_key=payment_key,
-        paid_on=check_date(paid_on, what="payment date"),
+        paid_on=paid_on,
         method=method.value,
         reference=clean_text(reference, limit=MAX_REFERENCE, what="reference"),
         currency=currency(),
@@ -113,6 +118,24 @@ def pay_bills(
     db.session.flush()
     posting.post_payment(payment, actor_id=actor_id)
     return payment, True
+
+
+def check_paid_on(paid_on: date, *, today: date) -> date:
+    """``paid_on`` if money could have left by then: not after ``today``, not before 2000.
+
+    A payment dated before its bill is fine (a prepayment). A future one is refused: the
+    statement (up to today) and the payables (what is owed now) would disagree.
+    """
+    if paid_on > today:
+        raise FieldError(
+            f"A payment cannot be dated after today ({today.isoformat()}): "
+            "enter the day the money was paid.",
+            field="paid_on",
+        )
+    try:
+        return check_date(paid_on, what="payment date")
+    except PurchasingError as refused:
+        raise FieldError(str(refused), field="paid_on") from None
 
 
 def _by_key(payment_key: str) -> BillPayment | None:

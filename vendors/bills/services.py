@@ -25,7 +25,8 @@ from mall.money import check_amount, currency
 from mall.numbers import MAX_COUNT, check_whole
 from tenants.guard import scoped_get
 from tenants.models import Tenant
-from vendors.bills import posting, quantities
+from vendors.bills import duplicates, posting, quantities
+from vendors.bills.differences import differences
 from vendors.errors import PurchasingError
 from vendors.models import (
     BillStatus,
@@ -129,11 +130,19 @@ def create_bill(
 
     The same ``bill_key`` again returns the first bill. Refused (``PurchasingError``) for
     a PO of another vendor or not sent, no lines, packs or costs out of range, packs past
-    the billing policy without an override reason.
+    the billing policy without an override reason, a vendor's number already on one of
+    their bills (``duplicates.FieldError``).
     """
     existing = _by_key(bill_key)
     if existing is not None:
         return existing, False
+    vendor_number = clean_text(vendor_number, limit=MAX_NUMBER, what="vendor's bill number")
+    if vendor_number:
+        duplicates.lock_vendor(vendor)
+        existing = _by_key(bill_key)  # the same submit, saved while we waited for the lock
+        if existing is not None:
+            return existing, False
+        duplicates.check_vendor_number(vendor, vendor_number)
     if po is not None:
         _check_po(po, vendor)
     override_reason = clean_text(override_reason, limit=MAX_TEXT, what="override reason")
@@ -148,14 +157,14 @@ def create_bill(
     bill = VendorBill(
         vendor_id=vendor.id,
         po_id=po.id if po is not None else None,
-        vendor_number=clean_text(vendor_number, limit=MAX_NUMBER, what="vendor's bill number"),
+        vendor_number=vendor_number,
         reference=take_purchase_number(shop_of(vendor.tenant_id), "bill"),
         status=BillStatus.DRAFT,
         currency=currency(),
         issued_on=issued_on,
         due_on=issued_due,
         total=total,
-        exceptions=_exceptions(checked, po, vendor),
+        exceptions=differences(checked, po, vendor),
         override_reason=override_reason,
         bill_key=bill_key,
         note=clean_text(note, limit=MAX_NOTE, what="note"),
@@ -251,30 +260,6 @@ def _check_numbers(item: BillLineInput, description: str) -> None:
         raise PurchasingError(f"{description}: {problem}")
 
 
-def _exceptions(
-    lines: list[VendorBillLine], po: PurchaseOrder | None, vendor: Vendor
-) -> list[dict[str, Any]]:
-    """Where the bill differs from its PO: ``{line, field, po, bill}`` per difference."""
-    if po is None:
-        return []
-    po_lines = {line.id: line for line in po.lines}
-    found: list[dict[str, Any]] = []
-    for line in lines:
-        po_line = po_lines.get(line.po_line_id) if line.po_line_id else None
-        if po_line is None:
-            continue
-        expected = quantities.billable(po_line, vendor.billing_policy)
-        if line.quantity != expected:
-            found.append(_difference(line, "quantity", expected, line.quantity))
-        if line.unit_cost != po_line.unit_cost:
-            found.append(_difference(line, "unit_cost", po_line.unit_cost, line.unit_cost))
-    return found
-
-
-def _difference(line: VendorBillLine, field: str, po: int, bill: int) -> dict[str, Any]:
-    return {"line": line.description, "field": field, "po": po, "bill": bill}
-
-
 def needs_review(bill: VendorBill) -> bool:
     """The bill differs from its PO and nobody has marked it reviewed."""
     return bool(bill.exceptions) and bill.exception_reviewed_at is None
@@ -325,10 +310,15 @@ def open_bill(bill: VendorBill, *, actor_id: UUID | None) -> bool:
     return True
 
 
+def can_void(bill: VendorBill) -> bool:
+    """A draft, or an open bill with nothing paid or credited, may be voided."""
+    return bill.status in (BillStatus.DRAFT, BillStatus.OPEN) and not (bill.paid or bill.credited)
+
+
 def void_bill(bill: VendorBill, *, actor_id: UUID | None) -> bool:
     """Void a draft, or an open bill with nothing paid or credited: its billed packs go back
     to the PO and an opened bill's entry is reversed. False on a repeat."""
-    if bill.status not in (BillStatus.DRAFT, BillStatus.OPEN) or bill.paid or bill.credited:
+    if not can_void(bill):
         if bill.status is BillStatus.VOID:
             return False
         raise PurchasingError(
