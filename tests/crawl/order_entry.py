@@ -6,8 +6,8 @@ from uuid import uuid4
 
 from mall.extensions import db
 
-# Signed pay links only: a tampered token, a voided invoice's old link, or a link of shop A
-# on shop B's host answers 404 (``tests/mall/test_entry_payment.py``).
+# Signed pay links only: a tampered token or a link of shop A on shop B's host answers 404,
+# a voided invoice's old link 410 (``tests/mall/test_entry_payment.py``, ``test_entry_fixes.py``).
 MALL_ROUTES = {
     "order_entry_pay.pay",
     "order_entry_pay.start",

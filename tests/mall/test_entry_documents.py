@@ -283,9 +283,9 @@ def test_a_void_invoice_keeps_its_number_and_its_pay_link_stops(client, goods, s
         assert document.number == "SHOPA-INV-1" and document.status is SalesStatus.VOID
         with pytest.raises(EntryError, match="void"):
             send_document(document, actor_id=None)
-    assert client.get(f"/pay/{token}").status_code == 404
+    assert client.get(f"/pay/{token}").status_code == 410
     with tenant_context(shop_a):
-        assert client.get(f"/pay/{pay_token(get_sales_document(document.id))}").status_code == 404
+        assert client.get(f"/pay/{pay_token(get_sales_document(document.id))}").status_code == 410
 
 
 def test_the_number_series_is_shared_with_web_orders_invoices(goods, shop_a):

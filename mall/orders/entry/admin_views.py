@@ -9,6 +9,7 @@ changes nothing and the page says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from flask_login import current_user
 
 from mall.extensions import db
 from mall.money import format_money
-from mall.orders.entry import forms, lifecycle, payment, services
+from mall.orders.entry import forms, lifecycle, payment, services, shortage, stock
 from mall.orders.entry.errors import EntryError
 from mall.orders.entry.models import SalesDocument, SalesKind, SalesStatus
 from mall.orders.entry.tokens import pay_link_url
@@ -138,7 +139,7 @@ def new() -> ResponseReturnValue:
         _field_error(form, rows, refused)
         return _form_page(form, ship, bill, rows, None, status=400)
     if action == "preview":
-        return _form_page(form, ship, bill, rows, priced)
+        return _form_page(form, ship, bill, rows, priced, short=_short_of(priced))
     return _save(form, ship, bill, rows, data, action)
 
 
@@ -226,6 +227,7 @@ def _form_page(
     priced: Any,
     *,
     status: int = 200,
+    short: dict[UUID, int] | None = None,
 ) -> ResponseReturnValue:
     email = form.customer_email.data or ""
     known = (
@@ -241,8 +243,15 @@ def _form_page(
         rows=rows,
         priced=priced,
         known=known,
+        short=short or {},
         money=format_money,
     ), status
+
+
+def _short_of(priced: Any) -> dict[UUID, int]:
+    """Variant id -> units in stock, for the previewed lines the shop has not the stock for."""
+    lines = [(line.line.variant_id, line.line.quantity) for line in priced.part.lines]
+    return stock.shortfalls(lines, priced.variants)
 
 
 # ---------------------------------------------------------------- one document
@@ -256,7 +265,14 @@ def document(sales_id: UUID) -> ResponseReturnValue:
     return _document_page(found)
 
 
-def _document_page(found: SalesDocument, *, status: int = 200) -> ResponseReturnValue:
+def _document_page(
+    found: SalesDocument, *, status: int = 200, void_error: str = ""
+) -> ResponseReturnValue:
+    open_invoice = found.kind is SalesKind.INVOICE and found.status in (
+        SalesStatus.DRAFT,
+        SalesStatus.SENT,
+        SalesStatus.ACCEPTED,
+    )
     return render_template(
         "orders/entry/document.html",
         doc=found,
@@ -266,6 +282,9 @@ def _document_page(found: SalesDocument, *, status: int = 200) -> ResponseReturn
         made_from=services.get_sales_document(found.quote_id) if found.quote_id else None,
         invoice=lifecycle.invoice_of_quote(found) if found.kind is SalesKind.QUOTE else None,
         action=forms.ActionForm(formdata=None),
+        short=stock.document_shortfalls(found) if open_invoice else {},
+        void_error=void_error,
+        void_words=void_words(found),
         money=lambda minor: format_money(minor, code=found.currency),
     ), status
 
@@ -282,7 +301,9 @@ def _payable(found: SalesDocument) -> bool:
     )
 
 
-def _act(found: SalesDocument, action: Any, *, done: str, repeat: str) -> ResponseReturnValue:
+def _act(
+    found: SalesDocument, action: Any, *, done: str | Callable[[], str], repeat: str
+) -> ResponseReturnValue:
     """Run one service, commit, and say what happened on the document's page."""
     if not forms.ActionForm().validate():
         flash(forms.EXPIRED, "error")
@@ -297,9 +318,15 @@ def _act(found: SalesDocument, action: Any, *, done: str, repeat: str) -> Respon
     if changed is False:
         flash(repeat, "info")
     else:
-        flash(done, "success")
+        flash(done if isinstance(done, str) else done(), "success")
     target = changed if isinstance(changed, SalesDocument) else found
     return redirect(url_for("order_entry.document", sales_id=target.id), 303)
+
+
+def void_words(found: SalesDocument) -> str:
+    """The void checkbox's words: "Yes, void invoice INV-3"."""
+    what = "quote" if found.kind is SalesKind.QUOTE else "invoice"
+    return f"Yes, void {what} {found.number}" if found.number else f"Yes, void this {what}"
 
 
 def _label(found: SalesDocument) -> str:
@@ -338,22 +365,43 @@ def accept(sales_id: UUID) -> ResponseReturnValue:
 @bp.post("/<uuid:sales_id>/convert")
 @requires("orders.enter")
 def convert(sales_id: UUID) -> ResponseReturnValue:
-    """Make a draft invoice from the quote (once)."""
+    """Make a draft invoice from the quote (once); a repeat says which invoice it became."""
     found = _document_or_404(sales_id)
+    if not forms.ActionForm().validate():
+        flash(forms.EXPIRED, "error")
+        return redirect(url_for("order_entry.document", sales_id=found.id), 303)
     key = f"convert-{found.id.hex}"[:40]
-    return _act(
-        found,
-        lambda: lifecycle.convert_quote(found, actor_id=current_user.id, request_key=key),
-        done="Invoice draft made from the quote: check it, then issue it.",
-        repeat="",
-    )
+    try:
+        invoice, made = lifecycle.convert_quote_once(
+            found, actor_id=current_user.id, request_key=key
+        )
+        db.session.commit()
+    except OrderError as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("order_entry.document", sales_id=found.id), 303)
+    if made:
+        flash("Invoice draft made from the quote: check it, then issue it.", "success")
+        return redirect(url_for("order_entry.document", sales_id=invoice.id), 303)
+    became = f"invoice {invoice.number}" if invoice.number else "an invoice draft"
+    # Back on the quote's page, whose "Invoiced as" links to that invoice.
+    flash(f"{_label(found)} was already turned into {became}: nothing new was made.", "info")
+    return redirect(url_for("order_entry.document", sales_id=found.id), 303)
 
 
 @bp.post("/<uuid:sales_id>/void")
 @requires("invoices.manage")
 def void(sales_id: UUID) -> ResponseReturnValue:
-    """Void an unpaid quote or invoice: its pay link stops working, its number stays used."""
+    """Void an unpaid quote or invoice once staff ticked "Yes, void …": its pay link stops
+    working, its number stays used."""
     found = _document_or_404(sales_id)
+    if request.form.get("confirm") != "yes" and found.status is not SalesStatus.VOID:
+        if not forms.ActionForm().validate():
+            flash(forms.EXPIRED, "error")
+            return redirect(url_for("order_entry.document", sales_id=found.id), 303)
+        return _document_page(
+            found, status=400, void_error=f"Tick “{void_words(found)}” to void it."
+        )
     return _act(
         found,
         lambda: lifecycle.void_document(found, actor_id=current_user.id),
@@ -370,6 +418,6 @@ def mark_paid(sales_id: UUID) -> ResponseReturnValue:
     return _act(
         found,
         lambda: payment.mark_paid_by_transfer(found, shop=g.shop, actor_id=current_user.id),
-        done=f"{_label(found)} is paid: its order is placed and the customer is told.",
+        done=lambda: shortage.paid_message(found),
         repeat=f"{_label(found)} was already paid: nothing changed.",
     )

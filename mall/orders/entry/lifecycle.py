@@ -24,6 +24,7 @@ from mall.orders.entry.jobs import send_document_email
 from mall.orders.entry.models import SalesDocument, SalesKind, SalesStatus
 from mall.orders.entry.numbers import take_sales_number
 from mall.orders.entry.services import DocumentInput, copy_document, create_document
+from mall.orders.entry.stock import check_stock_to_issue
 from tenants.models import Tenant
 
 DUE_DAYS = 14  # an invoice is due this many days after it is issued
@@ -116,13 +117,18 @@ def send_document(document: SalesDocument, *, actor_id: UUID | None) -> None:
     """Email the document to its customer (after commit): a quote with its number taken now,
     an invoice issued first when it is a draft, with its PDF and pay link.
 
-    Raises EntryError for a document that is void, paid or already invoiced.
+    Raises EntryError for a document that is void, paid or already invoiced, and for a
+    draft invoice whose items are not in stock (its pay link could never work).
     """
     if document.status in (SalesStatus.VOID, SalesStatus.PAID, SalesStatus.INVOICED):
         raise EntryError(f"{_what(document)} is {STATUS_WORDS[document.status]}: it is not sent.")
     if document.kind is SalesKind.QUOTE:
         _send_quote(document)
     else:
+        if document.status is SalesStatus.DRAFT:
+            # Staff issuing by hand (the form's "Issue", the page's button); a recurring
+            # invoice is issued by its schedule and paid late as "paid — out of stock".
+            check_stock_to_issue(document)
         issue_invoice(document, actor_id=actor_id)
     document.sent_at = utcnow()
     db.session.flush()
@@ -152,6 +158,13 @@ def convert_quote(
 
     A repeat returns the invoice made the first time. Raises EntryError for a void quote.
     """
+    return convert_quote_once(quote, actor_id=actor_id, request_key=request_key)[0]
+
+
+def convert_quote_once(
+    quote: SalesDocument, *, actor_id: UUID | None, request_key: str
+) -> tuple[SalesDocument, bool]:
+    """(the quote's invoice, made now?): ``convert_quote`` telling a repeat from the first time."""
     if quote.kind is not SalesKind.QUOTE:
         raise EntryError("Only a quote is converted to an invoice.")
     if not move(
@@ -164,13 +177,13 @@ def convert_quote(
             raise EntryError(
                 f"{_what(quote)} is {STATUS_WORDS[quote.status]}: it cannot be invoiced."
             )
-        return made
+        return made, False
     invoice = copy_document(
         quote, actor_id=actor_id, request_key=request_key, kind=SalesKind.INVOICE
     )
     invoice.quote_id = quote.id
     db.session.flush()
-    return invoice
+    return invoice, True
 
 
 def invoice_of_quote(quote: SalesDocument) -> SalesDocument | None:

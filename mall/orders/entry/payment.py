@@ -12,6 +12,11 @@ Exactly one order per invoice: the conditional UPDATE ``sales_documents SET orde
 claims the invoice inside a savepoint; the loser's order, checkout and holds roll back
 and it resumes the winner's payment. A second "Pay" resumes that payment too; an
 order that lapsed unpaid (cancelled) is let go and a new one placed.
+
+Stock that ran out after the invoice was issued: the customer's payment is not taken
+(the pay page says the shop was told, and the shop's owners are emailed); staff who
+received the bank transfer still record it: the order is placed owing the missing
+stock and paid as "paid — out of stock", as a web order whose stock went elsewhere.
 """
 
 from __future__ import annotations
@@ -36,13 +41,15 @@ from mall.jobs import enqueue_after_commit
 from mall.orders.actions import confirm_transfer_by_shop
 from mall.orders.bank_transfers import BANK_TRANSFER
 from mall.orders.entry.errors import EntryError
+from mall.orders.entry.jobs import send_unpayable_email
 from mall.orders.entry.lifecycle import OPEN, move
 from mall.orders.entry.models import SalesDocument, SalesKind, SalesStatus
 from mall.orders.entry.pricing import frozen_part
 from mall.orders.entry.services import opened_address
+from mall.orders.entry.shortage import hold_what_is_there, record_paid_short
 from mall.orders.entry.tokens import pay_link_url
 from mall.orders.errors import StockShortage
-from mall.orders.models import Order, OrderStatus
+from mall.orders.models import Order, OrderEvent, OrderStatus
 from mall.orders.notifications import notify_shop_of_order
 from mall.orders.services import Contact, create_order, get_order, hold_stock
 from mall.payments.providers import OFFLINE_CARD
@@ -79,10 +86,15 @@ class PayResult:
     paid: bool = False  # paid now or before
     awaiting: bool = False  # a bank transfer: the page shows the shop's instructions
     pending: bool = False  # a card payment under way (its page closed): wait for it
+    out_of_stock: bool = False  # not payable now: the shop was told
 
 
 class _Claimed(Exception):
     """Another request placed the invoice's order first (rolls our savepoint back)."""
+
+
+class _Short(Exception):
+    """The invoice's stock ran out since it was issued (rolls our savepoint back)."""
 
 
 def payment_methods(shop: Tenant) -> list[PaymentMethod]:
@@ -118,6 +130,10 @@ def pay_document(
         return _resume(order)
     try:
         order = _place(document, shop=shop, method=method)
+    except _Short:
+        db.session.refresh(document)  # our claim rolled back with the savepoint
+        enqueue_after_commit(send_unpayable_email, str(document.tenant_id), str(document.id))
+        return PayResult(out_of_stock=True)
     except _Claimed:
         db.session.refresh(document)
         found = current_order(document)
@@ -186,8 +202,12 @@ def _new_checkout(document: SalesDocument, *, method: str, until: Any) -> Checko
     return checkout
 
 
-def _place(document: SalesDocument, *, shop: Tenant, method: str) -> Order:
-    """The order for the invoice, its checkout and stock holds, in one savepoint."""
+def _place(document: SalesDocument, *, shop: Tenant, method: str, short_ok: bool = False) -> Order:
+    """The order for the invoice, its checkout and stock holds, in one savepoint.
+
+    Raises ``_Short`` when stock is missing, unless ``short_ok`` (staff recording money
+    received): then the order owes what is missing (``shortage.hold_what_is_there``).
+    """
     variants = _variants(document)
     part = frozen_part(document, variants)
     if part.total != document.total:  # the frozen lines must be what is paid, to the cent
@@ -215,13 +235,36 @@ def _place(document: SalesDocument, *, shop: Tenant, method: str) -> Order:
         )
         order.entered_by_id = document.entered_by_id
         db.session.flush()
+        _placed_from_invoice(order, document)
         if not _claim(document, order):
             raise _Claimed
-        try:
-            hold_stock(order, demand, until=until)
-        except StockShortage as error:
-            raise EntryError(str(error).replace("in your cart", "with the shop")) from None
+        if short_ok:
+            hold_what_is_there(order, demand, until=until)
+        else:
+            try:
+                hold_stock(order, demand, until=until)
+            except StockShortage:
+                raise _Short from None
     return order
+
+
+def _placed_from_invoice(order: Order, document: SalesDocument) -> None:
+    """The timeline says the order came from a staff member's invoice, and who entered it."""
+    db.session.execute(
+        sa.update(OrderEvent)
+        .where(
+            OrderEvent.tenant_id == order.tenant_id,
+            OrderEvent.order_id == order.id,
+            OrderEvent.kind == "placed",
+        )
+        .values(
+            actor_id=document.entered_by_id,
+            # The member's name is shown from ``actor_id``: no name is copied into the text.
+            message=f"Order {order.number} placed from invoice {document.number}, entered by "
+            "staff (a phone or mail order).",
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _claim(document: SalesDocument, order: Order) -> bool:
@@ -322,7 +365,7 @@ def mark_paid_by_transfer(document: SalesDocument, *, shop: Tenant, actor_id: UU
     order = current_order(document)
     if order is None:
         try:
-            order = _place(document, shop=shop, method=BANK_TRANSFER)
+            order = _place(document, shop=shop, method=BANK_TRANSFER, short_ok=True)
         except _Claimed:
             db.session.refresh(document)
             order = current_order(document)
@@ -336,7 +379,10 @@ def mark_paid_by_transfer(document: SalesDocument, *, shop: Tenant, actor_id: UU
             "The customer started paying this invoice by card: its payment is recorded by the "
             "provider."
         )
-    return confirm_transfer_by_shop(order, actor_id=actor_id)
+    changed = confirm_transfer_by_shop(order, actor_id=actor_id)
+    if order.status is OrderStatus.PAID_OUT_OF_STOCK:
+        record_paid_short(document, order, actor_id=actor_id)
+    return changed
 
 
 def pay_url_for(document: SalesDocument) -> str:

@@ -3,8 +3,9 @@
 The token is signed with the app's secret (itsdangerous, salt ``PAY_SALT``) and
 carries the shop's id, the document's id and its ``pay_token_version``: no personal
 data, no expiry (an invoice may be paid late). Voiding the invoice raises the
-version, so every link sent before answers 404. A token that does not verify, names
-an unknown or void document or an old version is 404 too, the same page whatever the reason.
+version, so every link sent before stops paying: it shows that the shop cancelled the
+invoice (410, ``find_voided_document``). A token that does not verify, names an unknown
+document or an old version of one still open is 404, the same page whatever the reason.
 """
 
 from __future__ import annotations
@@ -73,6 +74,32 @@ def find_payable_document(token: str) -> tuple[Tenant, SalesDocument] | None:
         or document.pay_token_version != version
         or document.invoice_id is None
         or document.status is SalesStatus.VOID
+    ):
+        return None
+    return shop, document
+
+
+def find_voided_document(token: str) -> tuple[Tenant, SalesDocument] | None:
+    """The shop and invoice of a well-signed pay link whose invoice the shop voided, else None.
+
+    Only voiding raises the version, so any earlier version of a void invoice is a link
+    that was sent for it; a tampered token is never found.
+    """
+    read = read_pay_token(token)
+    if read is None:
+        return None
+    shop_id, document_id, version = read
+    shop = db.session.get(Tenant, shop_id)
+    if shop is None or shop.status in (TenantStatus.PENDING, TenantStatus.CLOSED):
+        return None
+    with tenant_context(shop):
+        document = scoped_get(SalesDocument, document_id)
+    if (
+        document is None
+        or document.kind is not SalesKind.INVOICE
+        or document.status is not SalesStatus.VOID
+        or document.invoice_id is None
+        or not 0 < version <= document.pay_token_version
     ):
         return None
     return shop, document

@@ -1,8 +1,9 @@
 """The customer's pay page, ``/pay/<token>`` (``order_entry_pay``), without signing in.
 
-The signed token is the only key (``tokens``): a tampered, voided or unknown one
-answers 404, the same page whatever the reason; on a shop's own host only that
-shop's invoices are served. The page shows the invoice and the shop's payment
+The signed token is the only key (``tokens``): a tampered or unknown one answers
+404, the same page whatever the reason; the link of an invoice the shop voided answers
+410 with a page saying so (the shop's name, nothing about the customer). On a shop's
+own host only that shop's invoices are served. The page shows the invoice and the shop's payment
 methods; paying places one normal order (``payment.pay_document``). Responses are
 ``no-store`` and ``noindex``.
 """
@@ -19,7 +20,7 @@ from mall.money import format_money
 from mall.orders.entry import forms, payment, services
 from mall.orders.entry.errors import EntryError
 from mall.orders.entry.models import SalesDocument
-from mall.orders.entry.tokens import find_payable_document
+from mall.orders.entry.tokens import find_payable_document, find_voided_document
 from mall.orders.tracking import tracking_link
 from mall.orders.tracking_views import private, served_on_this_host
 from mall.payments.services import PaymentError, bank_instructions, confirm_stripe_return
@@ -30,11 +31,30 @@ from tenants.models import Tenant
 bp = Blueprint("order_entry_pay", __name__, url_prefix="/pay", template_folder="../templates")
 
 
+class _Voided(Exception):
+    """The link's invoice was voided by its shop (answered 410 by ``voided_page``)."""
+
+    def __init__(self, shop: Tenant, document: SalesDocument) -> None:
+        super().__init__(document.number)
+        self.shop, self.document = shop, document
+
+
 def _found_or_404(token: str) -> tuple[Tenant, SalesDocument]:
     found = find_payable_document(token)
+    if found is None:
+        voided = find_voided_document(token)
+        if voided is not None and served_on_this_host(voided[0].id):
+            raise _Voided(*voided)
     if found is None or not served_on_this_host(found[0].id):
         abort(404)
     return found
+
+
+@bp.errorhandler(_Voided)
+def voided_page(voided: _Voided) -> ResponseReturnValue:
+    """The shop cancelled this invoice: nothing to pay, contact the shop (410 Gone)."""
+    html = render_template("orders/entry/pay_void.html", shop=voided.shop, doc=voided.document)
+    return private((html, 410))
 
 
 @bp.get("/<token>")
@@ -89,7 +109,13 @@ def start(token: str) -> ResponseReturnValue:
             return redirect(url_for("order_entry_pay.pay", token=token), 303)
     if result.redirect_url:
         return redirect(result.redirect_url, 303)
-    if result.paid:
+    if result.out_of_stock:
+        flash(
+            f"This invoice can't be paid online right now; {shop.name} has been told and "
+            "will contact you.",
+            "warning",
+        )
+    elif result.paid:
         flash("Thank you: the invoice is paid. The confirmation goes to your inbox.", "success")
     elif result.awaiting:
         flash("Thank you: send the bank transfer as shown below.", "info")
