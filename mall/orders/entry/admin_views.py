@@ -9,7 +9,6 @@ changes nothing and the page says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,11 +18,10 @@ from flask_login import current_user
 
 from mall.extensions import db
 from mall.money import format_money
-from mall.orders.entry import forms, lifecycle, payment, services, shortage, stock
+from mall.orders.entry import forms, lifecycle, services, stock
 from mall.orders.entry.errors import EntryError
 from mall.orders.entry.models import SalesDocument, SalesKind, SalesStatus
 from mall.orders.entry.tokens import pay_link_url
-from mall.orders.errors import OrderError
 from mall.pagination import decode_position
 from mall.shops.admin_views import member_can
 from mall.shops.models import Role
@@ -68,7 +66,7 @@ def rep_id() -> UUID | None:
     return current_user.id if membership is not None and membership.role is Role.SALES_REP else None
 
 
-def _document_or_404(sales_id: UUID) -> SalesDocument:
+def document_or_404(sales_id: UUID) -> SalesDocument:
     found = services.visible_document(sales_id, rep_id=rep_id())
     if found is None:
         abort(404)
@@ -261,11 +259,11 @@ def _short_of(priced: Any) -> dict[UUID, int]:
 @requires("orders.enter")
 def document(sales_id: UUID) -> ResponseReturnValue:
     """One quote or invoice: customer, lines with their reasons, totals, what can be done next."""
-    found = _document_or_404(sales_id)
-    return _document_page(found)
+    found = document_or_404(sales_id)
+    return document_page(found)
 
 
-def _document_page(
+def document_page(
     found: SalesDocument, *, status: int = 200, void_error: str = ""
 ) -> ResponseReturnValue:
     open_invoice = found.kind is SalesKind.INVOICE and found.status in (
@@ -301,123 +299,7 @@ def _payable(found: SalesDocument) -> bool:
     )
 
 
-def _act(
-    found: SalesDocument, action: Any, *, done: str | Callable[[], str], repeat: str
-) -> ResponseReturnValue:
-    """Run one service, commit, and say what happened on the document's page."""
-    if not forms.ActionForm().validate():
-        flash(forms.EXPIRED, "error")
-        return redirect(url_for("order_entry.document", sales_id=found.id), 303)
-    try:
-        changed = action()
-        db.session.commit()
-    except OrderError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(url_for("order_entry.document", sales_id=found.id), 303)
-    if changed is False:
-        flash(repeat, "info")
-    else:
-        flash(done if isinstance(done, str) else done(), "success")
-    target = changed if isinstance(changed, SalesDocument) else found
-    return redirect(url_for("order_entry.document", sales_id=target.id), 303)
-
-
 def void_words(found: SalesDocument) -> str:
     """The void checkbox's words: "Yes, void invoice INV-3"."""
     what = "quote" if found.kind is SalesKind.QUOTE else "invoice"
     return f"Yes, void {what} {found.number}" if found.number else f"Yes, void this {what}"
-
-
-def _label(found: SalesDocument) -> str:
-    what = "Quote" if found.kind is SalesKind.QUOTE else "Invoice"
-    return f"{what} {found.number}" if found.number else f"The {what.lower()}"
-
-
-@bp.post("/<uuid:sales_id>/send")
-@requires("orders.enter")
-def send(sales_id: UUID) -> ResponseReturnValue:
-    """Email the quote (numbered now), or issue and email the invoice with its pay link."""
-    found = _document_or_404(sales_id)
-    if found.kind is SalesKind.INVOICE and not member_can("invoices.manage"):
-        abort(403)
-    return _act(
-        found,
-        lambda: lifecycle.send_document(found, actor_id=current_user.id),
-        done="Sent: the customer is emailed.",
-        repeat="",
-    )
-
-
-@bp.post("/<uuid:sales_id>/accept")
-@requires("orders.enter")
-def accept(sales_id: UUID) -> ResponseReturnValue:
-    """The customer accepted the quote (on the phone, by email)."""
-    found = _document_or_404(sales_id)
-    return _act(
-        found,
-        lambda: lifecycle.accept_quote(found, actor_id=current_user.id),
-        done="Quote marked accepted.",
-        repeat="This quote was already accepted: nothing changed.",
-    )
-
-
-@bp.post("/<uuid:sales_id>/convert")
-@requires("orders.enter")
-def convert(sales_id: UUID) -> ResponseReturnValue:
-    """Make a draft invoice from the quote (once); a repeat says which invoice it became."""
-    found = _document_or_404(sales_id)
-    if not forms.ActionForm().validate():
-        flash(forms.EXPIRED, "error")
-        return redirect(url_for("order_entry.document", sales_id=found.id), 303)
-    key = f"convert-{found.id.hex}"[:40]
-    try:
-        invoice, made = lifecycle.convert_quote_once(
-            found, actor_id=current_user.id, request_key=key
-        )
-        db.session.commit()
-    except OrderError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(url_for("order_entry.document", sales_id=found.id), 303)
-    if made:
-        flash("Invoice draft made from the quote: check it, then issue it.", "success")
-        return redirect(url_for("order_entry.document", sales_id=invoice.id), 303)
-    became = f"invoice {invoice.number}" if invoice.number else "an invoice draft"
-    # Back on the quote's page, whose "Invoiced as" links to that invoice.
-    flash(f"{_label(found)} was already turned into {became}: nothing new was made.", "info")
-    return redirect(url_for("order_entry.document", sales_id=found.id), 303)
-
-
-@bp.post("/<uuid:sales_id>/void")
-@requires("invoices.manage")
-def void(sales_id: UUID) -> ResponseReturnValue:
-    """Void an unpaid quote or invoice once staff ticked "Yes, void …": its pay link stops
-    working, its number stays used."""
-    found = _document_or_404(sales_id)
-    if request.form.get("confirm") != "yes" and found.status is not SalesStatus.VOID:
-        if not forms.ActionForm().validate():
-            flash(forms.EXPIRED, "error")
-            return redirect(url_for("order_entry.document", sales_id=found.id), 303)
-        return _document_page(
-            found, status=400, void_error=f"Tick “{void_words(found)}” to void it."
-        )
-    return _act(
-        found,
-        lambda: lifecycle.void_document(found, actor_id=current_user.id),
-        done=f"{_label(found)} is void: its pay link no longer works.",
-        repeat=f"{_label(found)} was already void: nothing changed.",
-    )
-
-
-@bp.post("/<uuid:sales_id>/mark-paid")
-@requires("invoices.manage")
-def mark_paid(sales_id: UUID) -> ResponseReturnValue:
-    """The customer's bank transfer arrived: the invoice's order is placed and paid, once."""
-    found = _document_or_404(sales_id)
-    return _act(
-        found,
-        lambda: payment.mark_paid_by_transfer(found, shop=g.shop, actor_id=current_user.id),
-        done=lambda: shortage.paid_message(found),
-        repeat=f"{_label(found)} was already paid: nothing changed.",
-    )
