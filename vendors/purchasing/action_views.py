@@ -20,8 +20,9 @@ from mall.extensions import db
 from mall.shops.permissions import requires
 from vendors.errors import PurchasingError
 from vendors.models import PurchaseOrder
-from vendors.purchasing import drafts, forms, lifecycle, receiving, services
+from vendors.purchasing import drafts, forms, lifecycle, receiving, services, wording
 from vendors.purchasing.admin_views import PERMISSION, bp, po_or_404, po_page
+from vendors.purchasing.status import allowed as po_allowed
 from vendors.purchasing.status import label
 
 
@@ -94,10 +95,23 @@ def mark_sent(po_id: UUID) -> ResponseReturnValue:
     )
 
 
+def _asked_first(po_id: UUID, action: str) -> ResponseReturnValue | None:
+    """The page asking once what ``action`` gives up, unless this post confirms it (or the
+    move can no longer happen: then the move itself says why)."""
+    po = po_or_404(po_id)
+    form = forms.ConfirmForm()
+    if not form.validate() or form.confirm.data == "yes" or not po_allowed(po, action):
+        return None
+    return po_page(po, confirming=wording.confirmation(po, action))
+
+
 @bp.post("/<uuid:po_id>/cancel")
 @requires(PERMISSION)
 def cancel(po_id: UUID) -> ResponseReturnValue:
-    """Cancel a draft or a sent PO on which nothing was received or billed."""
+    """Cancel a draft or a sent PO on which nothing was received or billed (asked once)."""
+    asking = _asked_first(po_id, "cancel")
+    if asking is not None:
+        return asking
     return _move(
         po_id,
         lambda po: lifecycle.cancel_purchase_order(po, actor_id=current_user.id),
@@ -119,7 +133,10 @@ def close(po_id: UUID) -> ResponseReturnValue:
 @bp.post("/<uuid:po_id>/close-short")
 @requires(PERMISSION)
 def close_short(po_id: UUID) -> ResponseReturnValue:
-    """Close a PO whose rest will not come: what is missing is marked closed."""
+    """Close a PO whose rest will not come: what is missing is marked closed (asked once)."""
+    asking = _asked_first(po_id, "close_short")
+    if asking is not None:
+        return asking
     return _move(
         po_id,
         lambda po: receiving.close_short(po, actor_id=current_user.id),
@@ -151,8 +168,8 @@ def receive(po_id: UUID) -> ResponseReturnValue:
         return po_page(
             po_or_404(po_id), error=str(error), receive_form=form, received=typed, status=409
         )
-    units = sum(line.units for line in receipt.lines)
-    flash(f"Received {units:,} units into stock. {po.number} is {label(po.status)}.", "success")
+    units = wording.count(sum(line.units for line in receipt.lines), "unit")
+    flash(f"Received {units} into stock. {po.number} is {label(po.status)}.", "success")
     return _back(po)
 
 

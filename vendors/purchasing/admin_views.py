@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from mall.extensions import db
 from mall.money import format_money, to_decimal_text
+from mall.orders.carriers import carrier_name
 from mall.pagination import decode_position
 from mall.shops.admin_views import member_can
 from mall.shops.permissions import requires
 from tenants.resolution import shop_blueprint
 from vendors.errors import PurchasingError
 from vendors.models import PurchaseOrder, PurchaseStatus, Vendor
-from vendors.purchasing import forms, queries, rendering, services
+from vendors.purchasing import forms, queries, rendering, services, wording
 from vendors.purchasing import status as machine
 
 bp = shop_blueprint(
@@ -51,6 +52,10 @@ def purchasing_helpers() -> dict[str, Any]:
         "po_allowed": machine.allowed,
         "money": format_money,
         "decimal_text": to_decimal_text,
+        "carrier_name": carrier_name,
+        "po_count": wording.count,
+        "po_quantity": wording.quantity,
+        "po_per": wording.per,
     }
 
 
@@ -143,8 +148,10 @@ def po_page(
     removing: list | None = None,
     add_form: forms.AddLineForm | None = None,
     note_form: forms.NoteForm | None = None,
+    confirming: wording.Confirmation | None = None,
 ) -> ResponseReturnValue:
-    """The PO's page; the forms as typed (and ``error``) when an action was refused."""
+    """The PO's page; the forms as typed (and ``error``) when an action was refused;
+    ``confirming``: the question asked before closing short or cancelling."""
     detail = queries.po_detail(po)
     add_form = add_form or forms.AddLineForm(formdata=None)
     add_form.variant.choices = [
@@ -165,6 +172,7 @@ def po_page(
         removing=removing or [],
         add_form=add_form,
         note_form=note_form or forms.NoteForm(formdata=None, note=po.note),
+        confirming=confirming,
     ), status
 
 

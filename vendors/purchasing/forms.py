@@ -39,6 +39,12 @@ class ActionForm(FlaskForm):
     """A button with only its CSRF token (send, mark sent, cancel, close, close short)."""
 
 
+class ConfirmForm(FlaskForm):
+    """Close short or cancel: ``confirm`` is "yes" once the page asked (the first post asks)."""
+
+    confirm = HiddenField()
+
+
 class ResendForm(FlaskForm):
     """Send again: the link version the page showed (a double click resends once)."""
 

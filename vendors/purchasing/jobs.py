@@ -39,6 +39,7 @@ def send_po_email(po_id: str, link_version: int) -> None:
         subject=subject,
         shop_name=shop.name,
         number=po.number,
+        po=po,
         lines=view.lines,
         total=view.total,
         money=view.money,

@@ -34,6 +34,7 @@ from vendors.models import (
     PurchasingSettings,
 )
 from vendors.purchasing import status
+from vendors.purchasing.wording import count
 
 MAX_KEY = 40
 MAX_RECEIPT_NOTE = 500
@@ -167,8 +168,8 @@ def _take(po: PurchaseOrder, line: PurchaseOrderLine, packs: int, tolerance: int
     if moved != 1:
         left = max(limit - line.quantity_received, 0)
         raise PurchasingError(
-            f"{line.description}: {line.quantity_ordered} packs ordered, "
-            f"{line.quantity_received} received; at most {left} more can be received."
+            f"{line.description}: {count(line.quantity_ordered, 'pack')} ordered, "
+            f"{line.quantity_received:,} received; at most {left:,} more can be received."
         )
     return units
 

@@ -2,9 +2,12 @@
 
 A PO line snapshots what the vendor supplies (description, SKUs, pack size, cost
 per pack) when it is added, so later changes to the catalog or to the vendor's
-prices leave sent POs as they were. Numbers come from ``numbers.take_purchase_number``
-(gap-free per shop). Sending is a conditional UPDATE (``status``) and an email to the
-vendor sent by a job after commit (``jobs.send_po_email``: ids only).
+prices leave sent POs as they were. A drop-ship line counts the customer's units
+(pack size 1, the cost of one unit of the vendor's pack): the vendor ships units to
+the customer, so the PO, its email, the vendor's page and the receipts all read units.
+Numbers come from ``numbers.take_purchase_number`` (gap-free per shop). Sending is a
+conditional UPDATE (``status``) and an email to the vendor sent by a job after commit
+(``jobs.send_po_email``: ids only).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from vendors.models import (
 from vendors.purchasing import status
 from vendors.purchasing.jobs import send_po_email
 from vendors.purchasing.numbers import take_purchase_number
+from vendors.purchasing.wording import count
 
 MAX_NOTE = 1000
 MAX_LINES = 200
@@ -126,9 +130,13 @@ def build_line(
     if not po.drop_ship and item.packs < supplied.min_order_packs:
         raise PurchasingError(
             f"{description}: {vendor.name} takes orders of at least "
-            f"{supplied.min_order_packs} packs."
+            f"{count(supplied.min_order_packs, 'pack')}."
         )
-    unit_cost = supplied.unit_cost if item.unit_cost is None else item.unit_cost
+    pack_size, vendor_cost = supplied.pack_size, supplied.unit_cost
+    if po.drop_ship:
+        # The vendor ships the customer's units, not packs: the line counts units.
+        pack_size, vendor_cost = 1, unit_cost_of_pack(vendor_cost, supplied.pack_size)
+    unit_cost = vendor_cost if item.unit_cost is None else item.unit_cost
     check_cost(unit_cost, description=description)
     return PurchaseOrderLine(
         po_id=po.id,
@@ -137,11 +145,17 @@ def build_line(
         description=description[:300],
         sku=variant.sku,
         vendor_sku=supplied.vendor_sku,
-        pack_size=supplied.pack_size,
+        pack_size=pack_size,
         unit_cost=unit_cost,
         quantity_ordered=item.packs,
         order_line_id=item.order_line_id,
     )
+
+
+def unit_cost_of_pack(pack_cost: int, pack_size: int) -> int:
+    """The cost of one unit of a pack, in minor units, rounded half up (a drop-ship line's cost)."""
+    size = max(pack_size, 1)
+    return (pack_cost * 2 + size) // (size * 2)
 
 
 def check_packs(packs: int, *, description: str) -> None:
@@ -173,7 +187,8 @@ def send_purchase_order(
 
     Without ``link_version``: draft -> sent; a repeat (already sent) returns False.
     With the ``link_version`` the page showed: send a sent PO again, under a new link
-    version (the links sent before stop working); a repeat of that click returns False.
+    version (the links sent before stop working; ``sent_at`` keeps the first send); a
+    repeat of that click returns False.
     Refused for a vendor without an email address (use ``mark_sent`` for a phone order)
     and for a PO without lines.
     """
@@ -192,8 +207,8 @@ def send_purchase_order(
             PurchaseOrder.status,  # unchanged: only the link version moves
             leaving=status.OPEN_FOR_RECEIPT,
             where=[PurchaseOrder.link_version == link_version],
+            # ``sent_at`` stays the first send: the page counts the resends by version.
             link_version=PurchaseOrder.link_version + 1,
-            sent_at=utcnow(),
         )
     if moved:
         enqueue_after_commit(send_po_email, str(po.id), po.link_version)

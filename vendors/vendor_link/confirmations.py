@@ -10,10 +10,14 @@ received (a ``PurchaseReceipt`` keyed by the form, with no stock movement: drop-
 goods never enter the shop's stock) and the PO moves to partially received or
 received.
 
-Units and packs: the vendor counts the customer's units. A PO line ordered
-``ceil(units / pack_size)`` packs (``vendors.vendor_link.dropship``); a parcel takes
-whole packs, or the last, partial one. Every count moves by a conditional UPDATE and
-the form's key makes a double submit one shipment and one receipt.
+Units: the vendor counts the customer's units, and a drop-ship line is made in them
+(pack size 1, ``vendors.vendor_link.dropship``). A line of pack size above 1 (made
+before that) takes whole packs, or the last, partial one. Every count moves by a
+conditional UPDATE and the form's key makes a double submit one shipment and one receipt.
+
+A tracking number reaches the customer's tracking page and email: beyond the shop's
+own rule (``carriers.clean_tracking_number``), the vendor's must be letters, digits
+and hyphens, as carriers print them (``clean_vendor_tracking``).
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ from vendors.models import (
     PurchaseStatus,
 )
 from vendors.purchasing import status as po_status
+from vendors.purchasing.wording import count
 
 S = PurchaseStatus
 # The vendor may answer a PO that was sent, until it is closed.
 ANSWERABLE = frozenset({S.SENT, S.PARTIALLY_RECEIVED, S.RECEIVED})
 FORM_KEY = re.compile(r"[0-9a-f]{32}\Z")
+TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
 KEY_PREFIX = "vl-"  # the form's key as receipt and shipment key: "vl-<32 hex>"
 
 
@@ -98,6 +104,17 @@ def shippable(
     return found
 
 
+def clean_vendor_tracking(text: str | None) -> str:
+    """The vendor's tracking number, stripped (``""`` for none): the shop's rule, then letters,
+    digits and hyphens only. Raises ``carriers.TrackingError`` with what to type."""
+    number = carriers.clean_tracking_number(text)
+    if number and not TRACKING.fullmatch(number):
+        raise carriers.TrackingError(
+            "Enter the tracking number as the carrier gave it: letters, digits and hyphens only."
+        )
+    return number
+
+
 def record_vendor_reply(
     po: PurchaseOrder,
     *,
@@ -117,6 +134,10 @@ def record_vendor_reply(
     """
     if not isinstance(form_key, str) or not FORM_KEY.fullmatch(form_key):
         raise PurchasingError("This form has expired: reload the page and try again.")
+    try:
+        tracking_number = clean_vendor_tracking(tracking_number)
+    except carriers.TrackingError as bad:
+        raise PurchasingError(str(bad)) from None
     key = KEY_PREFIX + form_key
     if _receipt_for_key(key) is not None:
         return _repeat(po, key)
@@ -169,7 +190,7 @@ def _confirm(po: PurchaseOrder, *, expected_on: date | None, carrier: str, track
     if carrier:
         values["carrier"] = carriers.clean_carrier(carrier)
     if tracking:
-        values["tracking_number"] = carriers.clean_tracking_number(tracking)
+        values["tracking_number"] = tracking  # checked by ``record_vendor_reply``
     if values:
         db.session.execute(
             sa.update(PurchaseOrder)
@@ -244,8 +265,9 @@ def packs_for(po: PurchaseOrder, line: PurchaseOrderLine, units: int) -> int:
     packs = -(-units // line.pack_size)
     if packs > left:
         raise PurchasingError(
-            f"Only {left * line.pack_size} of “{line.description}” are left to ship on "
-            f"{po.number}, not {units}."
+            f"Only {count(left * line.pack_size, 'unit')} of “{line.description}” "
+            f"{'is' if left * line.pack_size == 1 else 'are'} left to ship on "
+            f"{po.number}, not {units:,}."
         )
     if units % line.pack_size and packs != left:
         raise PurchasingError(

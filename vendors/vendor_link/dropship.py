@@ -15,9 +15,11 @@ savepoint only, and does nothing. A vendor that cannot take the PO (no email
 address: it stays a draft for the shop to send) never fails the payment: the
 order's staff timeline says why.
 
-Packs: a drop-ship line orders what the customer bought. With a pack size above 1
-(a vendor that sells in packs), ``ceil(units / pack_size)`` packs; the vendor still
-ships the customer's units (``confirmations.packs_for``).
+Units: a drop-ship line orders exactly the units the customer bought, even from a
+vendor that sells its stock in packs: the vendor ships units to the customer, so the
+line has pack size 1 and the cost of one unit of the vendor's pack
+(``vendors.purchasing.services.build_line``). The PO, its email and PDF, the vendor's
+page and the receipts all count the same units.
 """
 
 from __future__ import annotations
@@ -105,11 +107,6 @@ def drop_ship_vendors(variant_ids: set[UUID]) -> dict[UUID, VendorProduct]:
     return chosen
 
 
-def packs_for_units(units: int, pack_size: int) -> int:
-    """Packs to order for ``units`` of the customer's items: ``ceil(units / pack_size)``."""
-    return -(-units // max(pack_size, 1))
-
-
 def ship_to_json(order: Order) -> str | None:
     """The customer's name, address rows and phone from the order's sealed copy, as JSON.
 
@@ -154,10 +151,10 @@ def _po_for_vendor(
     lines = [
         PoLineInput(
             variant_id=line.variant_id,
-            packs=packs_for_units(line.quantity, supplied.pack_size),
+            packs=line.quantity,  # the customer's units (a drop-ship line's pack is one)
             order_line_id=line.id,
         )
-        for line, supplied in items
+        for line, _supplied in items
     ]
     savepoint = db.session.begin_nested()
     try:

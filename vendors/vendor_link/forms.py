@@ -1,7 +1,8 @@
 """The vendor's form on the PO link: confirm, expected ship date, carrier, tracking, shipped.
 
 Every field is read as text and checked here with the same rules as the services
-(``mall.orders.carriers`` for the carrier and number, ``mall.numbers`` for counts),
+(``mall.orders.carriers`` for the carrier, ``confirmations.clean_vendor_tracking`` for
+the number, ``mall.numbers`` for counts),
 so a bad value is a message beside its field and the page keeps what was typed.
 A drop-ship PO adds one "shipped now" field per line (``reply_form``). The hidden
 ``key`` is made when the form is shown: sending it twice records one shipment.
@@ -24,6 +25,7 @@ from mall.db import utcnow
 from mall.numbers import NumberError, parse_whole
 from mall.orders import carriers
 from vendors.models import PurchaseOrder, PurchaseOrderLine
+from vendors.vendor_link.confirmations import clean_vendor_tracking
 
 EXPIRED = "This form had expired: check the details and send it again."
 FORM_KEY = re.compile(r"[0-9a-f]{32}\Z")
@@ -87,7 +89,7 @@ class VendorReplyForm(FlaskForm):
             _check(carriers.clean_carrier, field.data)
 
     def validate_tracking_number(self, field: Field) -> None:
-        _check(carriers.clean_tracking_number, field.data)
+        _check(clean_vendor_tracking, field.data)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields, then each line's units (at most what is left), then what shipping needs."""
@@ -141,7 +143,7 @@ def _units(field: Field, left: int) -> int:
     except NumberError:
         raise NumberError(f"Enter a whole number of units, from 0 to {left}.") from None
     if units > left:
-        raise NumberError(f"Only {left} left to ship on this line.")
+        raise NumberError(f"Only {left:,} left to ship on this line.")
     return units
 
 

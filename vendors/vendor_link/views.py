@@ -19,7 +19,7 @@ from mall.orders.tracking_views import served_on_this_host
 from tenants.context import tenant_context
 from vendors.errors import PurchasingError
 from vendors.models import PurchaseOrder
-from vendors.purchasing import rendering
+from vendors.purchasing import rendering, wording
 from vendors.purchasing.status import label as status_label
 from vendors.vendor_link import forms
 from vendors.vendor_link.confirmations import (
@@ -132,6 +132,7 @@ def _render(
         token=token,
         status_label=status_label,
         carrier_name=carrier_name,
+        quantity=wording.quantity,
     )
     return html, status, PRIVATE_HEADERS
 
