@@ -115,12 +115,26 @@ def clean_carrier(value: str | None) -> str:
     return name
 
 
+_TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+
+
 def clean_tracking_number(text: str | None) -> str:
     """The tracking number as typed, stripped; ``""`` for none.
 
-    Raises ``TrackingError`` when it has spaces inside, unprintable characters or
-    more than 100 characters.
+    Raises ``TrackingError`` when it has spaces inside, anything but ASCII letters,
+    digits and hyphens (carriers print nothing else), or more than 100 characters.
     """
+    number = _printable_number(text)
+    if number and not _TRACKING.fullmatch(number):
+        raise TrackingError(
+            "Enter the tracking number as the carrier gave it: letters, digits and hyphens only."
+        )
+    return number
+
+
+def _printable_number(text: str | None) -> str:
+    # The rule numbers stored before letters, digits and hyphens were required still meet:
+    # links are built for them, percent-encoded.
     number = (text or "").strip()
     if len(number) > MAX_NUMBER:
         raise TrackingError(f"A tracking number has at most {MAX_NUMBER} characters.")
@@ -168,7 +182,7 @@ def tracking_url(carrier: str, number: str, custom_url: str = "") -> str:
     link = clean_tracking_link(custom_url)
     if link:
         return link
-    number = clean_tracking_number(number)
+    number = _printable_number(number)
     known = CARRIERS.get(carrier)
     if not number or known is None or not known.template:
         return ""

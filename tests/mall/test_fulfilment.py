@@ -830,3 +830,10 @@ def test_a_tracking_link_must_name_a_real_host(typed):
     assert carriers.clean_tracking_link("https://track.example.com/p/1?x=2") == (
         "https://track.example.com/p/1?x=2"
     )
+
+
+@pytest.mark.parametrize("number", ["<script>alert(1)</script>", "1Z/../x", "AB.C", "ÄB12"])
+def test_a_typed_number_is_letters_digits_and_hyphens(number):
+    with pytest.raises(carriers.TrackingError, match="letters, digits and hyphens"):
+        carriers.clean_tracking_number(number)
+    assert carriers.clean_tracking_number(" 1Z999AA1-0123 ") == "1Z999AA1-0123"

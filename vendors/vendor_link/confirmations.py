@@ -52,7 +52,6 @@ S = PurchaseStatus
 # The vendor may answer a PO that was sent, until it is closed.
 ANSWERABLE = frozenset({S.SENT, S.PARTIALLY_RECEIVED, S.RECEIVED})
 FORM_KEY = re.compile(r"[0-9a-f]{32}\Z")
-TRACKING = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
 KEY_PREFIX = "vl-"  # the form's key as receipt and shipment key: "vl-<32 hex>"
 
 
@@ -105,14 +104,9 @@ def shippable(
 
 
 def clean_vendor_tracking(text: str | None) -> str:
-    """The vendor's tracking number, stripped (``""`` for none): the shop's rule, then letters,
-    digits and hyphens only. Raises ``carriers.TrackingError`` with what to type."""
-    number = carriers.clean_tracking_number(text)
-    if number and not TRACKING.fullmatch(number):
-        raise carriers.TrackingError(
-            "Enter the tracking number as the carrier gave it: letters, digits and hyphens only."
-        )
-    return number
+    """The vendor's tracking number, stripped (``""`` for none): the shop's own rule (letters,
+    digits and hyphens). Raises ``carriers.TrackingError`` with what to type."""
+    return carriers.clean_tracking_number(text)
 
 
 def record_vendor_reply(
