@@ -283,6 +283,49 @@ def test_a_vendors_bill_number_is_taken_once_unless_voided(app_ctx, shop_a):
         assert made and again.id != first.id
 
 
+def test_the_database_refuses_a_second_bill_with_a_vendors_number(app_ctx, shop_a):
+    import sqlalchemy as sa
+
+    with tenant_context(shop_a):
+        hillside = make_vendor(shop_a, name="Hillside")
+        first, _ = free_bill(hillside, number="INV-88")
+        db.session.flush()
+        twin = VendorBill(
+            tenant_id=shop_a.id,
+            vendor_id=hillside.id,
+            vendor_number="INV-88",  # past the service: the index refuses it
+            reference="BYPASS-1",
+            currency=first.currency,
+            issued_on=first.issued_on,
+            due_on=first.due_on,
+            bill_key=uuid4().hex,
+        )
+        with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+            db.session.add(twin)
+            db.session.flush()
+        services.void_bill(first, actor_id=None)
+        db.session.flush()
+        twin = VendorBill(
+            **{
+                **{
+                    c: getattr(twin, c)
+                    for c in (
+                        "tenant_id",
+                        "vendor_id",
+                        "vendor_number",
+                        "currency",
+                        "issued_on",
+                        "due_on",
+                    )
+                },
+                "reference": "BYPASS-2",
+                "bill_key": uuid4().hex,
+            }
+        )
+        db.session.add(twin)
+        db.session.flush()  # the first is void: its number is free again
+
+
 def test_a_duplicate_number_shows_at_its_field(client, shop_a, member_of_a, no_csrf):
     with tenant_context(shop_a):
         vendor = make_vendor(shop_a, name="Hillside")

@@ -88,6 +88,21 @@ class VendorBill(TenantScoped, db.Model):
     )
 
 
+# A vendor's bill number is recorded once (voided bills and bills without one aside), so the
+# same bill is never paid twice: the service says so first (whatever the letters' case),
+# this index is the last guard (as typed: SQLite cannot reflect an index on lower()).
+_LIVE_NUMBER = sa.and_(VendorBill.vendor_number != "", VendorBill.status != BillStatus.VOID.value)
+sa.Index(
+    "uq_vendor_bills_vendor_number",
+    VendorBill.tenant_id,
+    VendorBill.vendor_id,
+    VendorBill.vendor_number,
+    unique=True,
+    postgresql_where=_LIVE_NUMBER,
+    sqlite_where=_LIVE_NUMBER,
+)
+
+
 class VendorBillLine(TenantScoped, db.Model):
     """One line of a bill: packs of a PO line, or a free line (freight, a standalone item)."""
 
