@@ -11,9 +11,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Each part of purchasing wires its own pages, hooks and jobs."""
-    from vendors import bills, directory, purchasing, vendor_link
+    from vendors import bills, demo, directory, purchasing, vendor_link
 
     directory.wire(app)
     purchasing.wire(app)
     vendor_link.wire(app)
     bills.wire(app)
+    demo.wire(app)

@@ -17,6 +17,7 @@ from mall.demo.after_sale import DEMO_QUESTION, seed_after_sale
 from mall.demo.catalog import seed_catalog
 from mall.demo.delivery import DEMO_DOWNLOAD_IP, seed_delivery
 from mall.demo.money import seed_money
+from mall.demo.sales_office import SALES_OFFICE_PERSONAL_DATA, seed_sales_office
 from mall.demo.selling import DEMO_ADDRESS_DATA, seed_selling
 from mall.extensions import db
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
@@ -133,6 +134,7 @@ DEMO_PERSONAL_DATA = (
         DEMO_QUESTION,
     )
     + DEMO_ADDRESS_DATA
+    + SALES_OFFICE_PERSONAL_DATA
 )
 
 
@@ -152,6 +154,7 @@ def seed_demo() -> list[str]:
     db.session.flush()
     report = _report(shops, sum(created)) + seed_catalog() + seed_selling(shops)
     report += seed_money(shops) + seed_delivery(shops) + seed_after_sale(shops)
+    report += seed_sales_office(shops)
     return report + run_seed_steps()
 
 

@@ -106,9 +106,16 @@ def test_a_shop_has_released_earnings_for_the_operator_to_pay_out(seeded):
     report = next(line for line in seeded if order.number in line)
     assert "skips its 7-day holding period" in report
     # Only the services' own entries: payments of the paid orders and the one release
-    # (and the demo affiliate's commission on its sale, affiliates/demo.py).
+    # (and the demo affiliate's commission on its sale, affiliates/demo.py; Green Thumb's
+    # vendor bill and its two payments in its own purchasing books, vendors/demo.py).
     kinds = set(db.session.scalars(sa.select(LedgerEntry.kind).distinct()))
-    assert kinds == {EntryKind.PAYMENT, EntryKind.RELEASE, EntryKind.AFFILIATE_COMMISSION}
+    assert kinds == {
+        EntryKind.PAYMENT,
+        EntryKind.RELEASE,
+        EntryKind.AFFILIATE_COMMISSION,
+        EntryKind.VENDOR_BILL,
+        EntryKind.BILL_PAYMENT,
+    }
     assert verify_chain().ok
 
 

@@ -159,9 +159,11 @@ def test_every_active_shop_with_parcels_ships_to_gb(seeded, make_user):
 def test_the_demo_customer_has_a_paid_order_and_one_awaiting_a_bank_transfer(seeded):
     customer = find_user_by_email(CUSTOMER)
     # The money story's checkouts (tests/mall/test_demo_money.py) are the demo's later ones.
-    # mall/demo/delivery.py's digital order is one of them too, and affiliates/demo.py's.
+    # mall/demo/delivery.py's digital order is one of them too, affiliates/demo.py's, and
+    # vendors/demo.py's drop-ship order.
     story = {
-        find_checkout(demo_token(name)).id for name in ("story", "paid-out", "digital", "affiliate")
+        find_checkout(demo_token(name)).id
+        for name in ("story", "paid-out", "digital", "affiliate", "drop-ship")
     }
     checkouts = list(db.session.scalars(sa.select(Checkout).where(Checkout.user_id == customer.id)))
     by_method = {c.payment_method: c for c in checkouts if c.id not in story}
