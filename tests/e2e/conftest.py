@@ -111,7 +111,13 @@ class PageProblems:
 
 
 @pytest.fixture
-def page(browser, live_server, request):
+def page(browser, live_app, live_server, request):
+    from mall.extensions import limiter
+
+    # Every journey is its own person: without this, the suite's sign-ins (all from
+    # 127.0.0.1) add up past the login limit and a later journey gets 429.
+    with live_app.app_context():
+        limiter.reset()
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.set_default_timeout(10_000)
