@@ -18,12 +18,11 @@ from mall.extensions import db
 from mall.money import check_amount, format_money
 from mall.numbers import MAX_COUNT, check_whole
 from vendors.bills import posting, quantities
+from vendors.bills.owed import OWING, take_from_owed
 from vendors.bills.services import MAX_NUMBER, MAX_TEXT, check_date, clean_text, shop_of
 from vendors.errors import PurchasingError
-from vendors.models import BillStatus, VendorBill, VendorCredit, VendorCreditLine
+from vendors.models import VendorBill, VendorCredit, VendorCreditLine
 from vendors.purchasing.numbers import take_purchase_number
-
-OWING = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
 
 
 def credited_packs(bill: VendorBill) -> dict[UUID, int]:
@@ -122,7 +121,7 @@ def credit_bill(
         if again is None:
             raise
         return again, False
-    _lower_owed(bill, total)
+    take_from_owed(bill, credited=total)
     for line in lines:
         line.credit_id = note.id
     db.session.add_all(lines)
@@ -160,27 +159,3 @@ def _credit_lines(bill: VendorBill, packs: dict[UUID, int]) -> list[VendorCredit
             VendorCreditLine(bill_line_id=line.id, quantity=count, amount=count * line.unit_cost)
         )
     return made
-
-
-def _lower_owed(bill: VendorBill, total: int) -> None:
-    """``credited`` += total while it fits in what is owed; a bill owing nothing is settled."""
-    owed_after = VendorBill.total - VendorBill.paid - VendorBill.credited - total
-    moved = db.session.execute(
-        sa.update(VendorBill)
-        .where(
-            VendorBill.tenant_id == bill.tenant_id,
-            VendorBill.id == bill.id,
-            VendorBill.status.in_(OWING),
-            owed_after >= 0,
-        )
-        .values(
-            credited=VendorBill.credited + total,
-            status=sa.case((owed_after == 0, BillStatus.PAID.value), else_=VendorBill.status),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.expire(bill)
-    if moved != 1:
-        raise PurchasingError(
-            f"{bill.reference} changed meanwhile (paid or credited): reload and try again."
-        )

@@ -15,6 +15,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from mall.extensions import db
+from vendors.bills.owed import OWING
 from vendors.models import BillPayment, BillStatus, Vendor, VendorBill, VendorCredit
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over-90")
@@ -25,7 +26,6 @@ BUCKET_LABELS = {
     "61-90": "61 to 90 days",
     "over-90": "Over 90 days",
 }
-OWING = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
 POSTED = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID, BillStatus.PAID)
 
 

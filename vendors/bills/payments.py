@@ -21,11 +21,11 @@ from mall.money import check_amount, currency, format_money
 from tenants.guard import scoped_get
 from vendors.bills import posting
 from vendors.bills.duplicates import FieldError
+from vendors.bills.owed import OWING, take_from_owed
 from vendors.bills.services import check_date, clean_text, get_bill
 from vendors.errors import PurchasingError
-from vendors.models import BillPayment, BillPaymentAllocation, BillStatus, Vendor, VendorBill
+from vendors.models import BillPayment, BillPaymentAllocation, Vendor, VendorBill
 
-OWING = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
 MAX_REFERENCE = 100
 MAX_BILLS = 100
 
@@ -113,7 +113,7 @@ def pay_bills(
             raise
         return again, False
     for bill, amount in parts:
-        _apply(bill, amount)
+        take_from_owed(bill, paid=amount)
         db.session.add(BillPaymentAllocation(payment_id=payment.id, bill_id=bill.id, amount=amount))
     db.session.flush()
     posting.post_payment(payment, actor_id=actor_id)
@@ -163,33 +163,6 @@ def _checked_parts(vendor: Vendor, amounts: dict[UUID, int]) -> list[tuple[Vendo
     if not parts:
         raise PurchasingError("Enter an amount to pay on at least one bill.")
     return parts
-
-
-def _apply(bill: VendorBill, amount: int) -> None:
-    """``paid`` += amount while it fits in what is owed; partially paid or paid."""
-    owed_after = VendorBill.total - VendorBill.paid - VendorBill.credited - amount
-    moved = db.session.execute(
-        sa.update(VendorBill)
-        .where(
-            VendorBill.tenant_id == bill.tenant_id,
-            VendorBill.id == bill.id,
-            VendorBill.status.in_(OWING),
-            owed_after >= 0,
-        )
-        .values(
-            paid=VendorBill.paid + amount,
-            status=sa.case(
-                (owed_after == 0, BillStatus.PAID.value),
-                else_=BillStatus.PARTIALLY_PAID.value,
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.expire(bill)
-    if moved != 1:
-        raise PurchasingError(
-            f"{bill.reference} changed meanwhile (paid or credited): reload and try again."
-        )
 
 
 def allocations_of(payment: BillPayment) -> list[tuple[BillPaymentAllocation, VendorBill]]:

@@ -8,7 +8,7 @@ from flask import render_template
 
 from mall.extensions import db
 from mall.money import currency, format_money
-from vendors.bills.payables import OWING
+from vendors.bills.owed import OWING
 from vendors.models import Vendor, VendorBill
 
 
