@@ -372,10 +372,13 @@ def test_the_shipping_date_is_not_in_the_future_nor_before_the_order(shop_a):
     with pytest.raises(OrderError, match="cannot have shipped before"):
         ship(shop_a, order.id, {order.line_id: 1}, shipped_at=utcnow() - timedelta(days=3))
     db.session.rollback()
-    yesterday = utcnow() - timedelta(hours=1)
-    shipment_id = ship(shop_a, order.id, {order.line_id: 1}, shipped_at=yesterday)
+    # Earlier today, never before midnight: the order was placed today (UTC), and a parcel
+    # cannot have left the day before (the test once failed in the first hour after midnight).
+    now = utcnow()
+    earlier = max(now - timedelta(hours=1), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    shipment_id = ship(shop_a, order.id, {order.line_id: 1}, shipped_at=earlier)
     with tenant_context(shop_a):
-        assert db.session.get(Shipment, (shop_a.id, shipment_id)).shipped_at == yesterday
+        assert db.session.get(Shipment, (shop_a.id, shipment_id)).shipped_at == earlier
 
 
 def test_a_javascript_link_never_reaches_a_shipment(shop_a):
