@@ -283,6 +283,13 @@ def available(pool: KeyPool) -> int:
 
 def warn_if_low(pool: KeyPool) -> bool:
     """Email the shop once when the pool reaches its low mark (until a refill re-arms it)."""
+    # Buyers take turns on the pool's row before counting: the count then sees every key
+    # the buyers before took (committed), so the one who crosses the mark knows it.
+    db.session.execute(
+        sa.select(KeyPool.id)
+        .where(KeyPool.tenant_id == pool.tenant_id, KeyPool.id == pool.id)
+        .with_for_update()
+    )
     if available(pool) > low_mark(pool):
         return False
     changed = db.session.execute(
