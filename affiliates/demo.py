@@ -11,7 +11,7 @@ run made first: seeding twice changes nothing.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -92,6 +92,14 @@ def _approved(user: User, *, operator_id: UUID) -> Affiliate:
     return affiliate
 
 
+def _clicked_at(now: datetime, minutes: int) -> datetime:
+    """``minutes`` ago, squeezed into today when the day is younger than an hour: a returning
+    visitor's clicks on both sides of midnight would count as two visitors."""
+    since_midnight = now - datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    hour = min(timedelta(hours=1), since_midnight)
+    return now - hour * minutes / 60
+
+
 def _seed_clicks(affiliate: Affiliate) -> None:
     if db.session.scalar(
         sa.select(AffiliateClick.id).where(AffiliateClick.affiliate_id == affiliate.id).limit(1)
@@ -100,7 +108,7 @@ def _seed_clicks(affiliate: Affiliate) -> None:
     now = utcnow()
     days = set()
     for (minutes, path), ip in zip(CLICKS, DESKTOP_IPS, strict=True):
-        at = now - timedelta(minutes=minutes)
+        at = _clicked_at(now, minutes)
         slug = path.split("/")[2] if path.startswith("/shop/") else None
         record_click(
             affiliate.code,
@@ -140,7 +148,7 @@ def _seed_order(affiliate: Affiliate) -> Order | None:
         )
     if variant is None:
         return None
-    clicked = int((utcnow() - timedelta(minutes=CLICKS[-1][0])).timestamp())
+    clicked = int(_clicked_at(utcnow(), CLICKS[-1][0]).timestamp())
     referral = [{"a": affiliate.id.hex, "first": clicked, "at": clicked}]
     place_demo_order(customer, [(variant, 1)], "test", token=token, referral=referral)
     return demo_order("affiliate")

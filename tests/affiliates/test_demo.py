@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
 
+import affiliates.demo as affiliate_demo
 from affiliates.demo import AFFILIATE, CODE, SHOP
 from affiliates.models import (
     Affiliate,
@@ -103,6 +105,25 @@ def test_the_dashboard_shows_the_clicks_the_conversion_and_the_pending_commissio
     pending = re.search(r'id="status-pending".*?<td[^>]*>(.*?)</td>', page, re.S)
     assert pending and pending.group(1).strip() == "1"  # one pending commission
     assert "/shop/copper-kettle/" in page
+
+
+def test_seeded_in_the_first_minutes_of_a_day_the_returning_visitor_counts_once(
+    client, sign_in, app_ctx, monkeypatch
+):
+    # The demo's clicks go back fifty minutes; at ten past midnight they must not reach
+    # into yesterday, where the returning visitor would be a second visitor.
+    today = datetime.now(UTC).date()
+    ten_past_midnight = datetime.combine(today, time(0, 10), tzinfo=UTC)
+    monkeypatch.setattr(affiliate_demo, "utcnow", lambda: ten_past_midnight)
+    seed_demo()
+    db.session.commit()
+    with all_tenants("test: the days the demo's clicks fell on"):
+        days = set(db.session.scalars(sa.select(AffiliateDailyStat.day)))
+    assert days == {today}
+    sign_in(find_user_by_email(AFFILIATE))
+    page = client.get("/affiliates/dashboard").get_data(as_text=True)
+    assert shown(page, "stat-clicks") == "4"
+    assert shown(page, "stat-visitors") == "3"
 
 
 def test_seeding_twice_changes_nothing(app_ctx):
