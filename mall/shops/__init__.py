@@ -13,4 +13,4 @@ def init_app(app: Flask) -> None:
     register_admin_gate(permissions.admit_members)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
-    app.add_template_global(admin_links.admin_links)
+    app.add_template_global(admin_links.admin_tabs)

@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from mall.extensions import db
 from mall.shops.models import Membership, Role
@@ -102,14 +103,33 @@ def membership_of(user_id: Any, tenant_id: Any) -> Membership | None:
     )
 
 
+def memberships_of(user_id: Any) -> list[Membership]:
+    """The user's memberships with their shops (one query), by shop name."""
+    return list(
+        db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.tenant)
+            .options(contains_eager(Membership.tenant))
+            .where(Membership.user_id == user_id)
+            .order_by(Tenant.name, Tenant.id)
+        )
+    )
+
+
 def admit_members(shop: Tenant) -> Any:
-    """The admin gate: members enter (their membership in ``g.membership``)."""
+    """The admin gate: members enter (their membership in ``g.membership``).
+
+    The member's shops are read whole, once: the account menu of every back-office page
+    lists them (``g.my_shops``), and this shop's membership is among them.
+    """
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    membership = membership_of(current_user.id, shop.id)
+    memberships = memberships_of(current_user.id)
+    membership = next((m for m in memberships if m.tenant_id == shop.id), None)
     if membership is None:
         abort(404)
     g.membership = membership
+    g.my_shops = memberships
     return None
 
 

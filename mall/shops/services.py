@@ -13,7 +13,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from mall.accounts.models import User
 from mall.accounts.services import find_user_by_email, register
@@ -25,7 +25,7 @@ from mall.pagination import Page
 from mall.shops import jobs
 from mall.shops.logos import process_logo, store_logo
 from mall.shops.models import Invitation, InvitationStatus, Membership, Role
-from mall.shops.permissions import membership_of
+from mall.shops.permissions import membership_of, memberships_of
 from mall.shops.retention import set_retention_years
 from mall.signals import shop_renamed
 from tenants.context import tenant_context
@@ -133,15 +133,7 @@ def update_settings(
 
 def my_shops(user_id: UUID) -> list[Membership]:
     """The user's memberships with their shops (one query), by shop name."""
-    return list(
-        db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.tenant)
-            .options(contains_eager(Membership.tenant))
-            .where(Membership.user_id == user_id)
-            .order_by(Tenant.name, Tenant.id)
-        )
-    )
+    return memberships_of(user_id)
 
 
 # ---------------------------------------------------------------- staff

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -176,7 +186,12 @@ class MyShops:
     def _load(self) -> list[Membership]:
         if self._items is None:
             authenticated = current_user and current_user.is_authenticated
-            self._items = services.my_shops(current_user.id) if authenticated else []
+            # The back office's gate has read them already (``permissions.admit_members``).
+            known = g.get("my_shops")
+            if known is not None:
+                self._items = known
+            else:
+                self._items = services.my_shops(current_user.id) if authenticated else []
         return self._items
 
     def __iter__(self) -> Iterator[Membership]:
