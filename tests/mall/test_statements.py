@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from uuid import UUID
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from mall.db import utcnow
 from mall.extensions import db
-from mall.ledger import statements
+from mall.ledger import posting, statements
 from mall.ledger.errors import LedgerError
 from mall.ledger.models import Account, EntryKind, LedgerLine, Payout, PayoutAccount, PayoutMethod
 from mall.ledger.posting import balance, credit, debit, post
@@ -399,6 +399,61 @@ def test_weekly_net_sales_is_sales_less_discounts_and_refunds(sold, shop_a, shop
     assert weeks[-1].net == 1998
     later = statements.weekly_net_sales(shop_a.id, now=datetime(2099, 1, 1, tzinfo=UTC))
     assert all(week.net == 0 for week in later)
+
+
+def post_sale(shop_id: UUID, amount: int, key: str) -> None:
+    """A sale of ``amount`` on the shop's pending balance, posted now (by the ledger's clock)."""
+    post(
+        EntryKind.PAYMENT,
+        [
+            debit(Account.PROCESSOR, amount),
+            credit(Account.SHOP_PENDING, amount, shop_id=shop_id, kind="sale"),
+        ],
+        key=key,
+        ref_type="test",
+        ref_id=key,
+        shop_id=shop_id,
+    )
+    db.session.commit()
+
+
+def test_a_settled_week_is_read_once_per_process_and_the_open_week_every_time(
+    sold, shop_a, monkeypatch
+):
+    # A sale three weeks ago: ledger lines carry the time they are posted, so the posting's
+    # clock is turned back (the only way a line lands in a past week).
+    three_weeks_ago = utcnow() - timedelta(weeks=3)
+    monkeypatch.setattr(posting, "utcnow", lambda: three_weeks_ago)
+    post_sale(shop_a.id, 700, "old sale")
+    monkeypatch.undo()
+    earliest_read: list[datetime] = []
+
+    def note_the_range(conn, clause, multiparams, params, options):
+        text = str(clause)
+        if "ledger_lines" in text and "CASE" in text:
+            bound = clause.compile().params.values()
+            earliest_read.append(min(v for v in bound if isinstance(v, datetime)))
+
+    sa.event.listen(db.engine, "before_execute", note_the_range)
+    try:
+        first = statements.weekly_net_sales(shop_a.id)
+        post_sale(shop_a.id, 100, "new sale")  # this week, after the first read
+        again = statements.weekly_net_sales(shop_a.id)
+    finally:
+        sa.event.remove(db.engine, "before_execute", note_the_range)
+    old_week = next(
+        week
+        for week in first
+        if week.start <= three_weeks_ago.date() < week.start + timedelta(weeks=1)
+    )
+    assert old_week.sales == 700
+    assert first[-1].sales == 2997  # this week's: the ``sold`` order
+    assert again[:-1] == first[:-1]
+    assert again[-1].sales == 2997 + 100
+    twelve_weeks, open_weeks = week_periods(12), week_periods(2)
+    assert earliest_read[0] == twelve_weeks[0].start  # the first read sums all twelve weeks
+    # The second only the open week (and the one before while it settles, in its first hour).
+    assert earliest_read[1] >= open_weeks[0].start
 
 
 def test_the_yearly_statement_adds_up_to_what_is_owed(sold, shop_a, client):

@@ -7,7 +7,8 @@
   statement as CSV, streamed.
 - ``cursor``: the sealed token a statement link carries instead of a mall-wide
   entry number.
-- ``yearly``: a shop's net sales per week and its yearly statement (CSV).
+- ``weekly``: a shop's net sales per week (settled weeks remembered per process);
+  ``yearly``: its yearly statement (CSV).
 - ``revenue``: the operator's revenue per month or week, and what shops are owed.
 - ``periods``: weeks and months, and the SQL that puts lines in them.
 
@@ -34,13 +35,8 @@ from mall.ledger.statements.summary import (
     blocking_reasons,
     money_summary,
 )
-from mall.ledger.statements.yearly import (
-    WeekSales,
-    YearlyStatement,
-    weekly_net_sales,
-    yearly_csv,
-    yearly_statement,
-)
+from mall.ledger.statements.weekly import WeekSales, weekly_net_sales
+from mall.ledger.statements.yearly import YearlyStatement, yearly_csv, yearly_statement
 
 __all__ = [
     "ACCOUNT_LABELS",

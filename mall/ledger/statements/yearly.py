@@ -1,5 +1,5 @@
-"""A shop's figures over periods: net sales per week (the Money page's chart) and the yearly
-statement (one query each, from ledger lines; see ``periods``).
+"""A shop's yearly statement (one query, from ledger lines; see ``periods``; the weekly
+chart is ``weekly``).
 
 Signs are as people read them: money earned is positive, money taken back or
 paid out is positive in its own column (a refund of 5.00 is ``refunds == 500``).
@@ -30,20 +30,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, fields
-from datetime import date, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from mall.csvsafe import writer
 from mall.extensions import db
-from mall.ledger.models import SALES_KINDS, EntryKind, LedgerEntry, LedgerLine
+from mall.ledger.models import EntryKind, LedgerEntry, LedgerLine
 from mall.ledger.statements.periods import (
-    MAX_PERIODS,
     bucket,
     shop_lines,
     sum_if,
-    week_periods,
     year_months,
 )
 from mall.money import to_decimal_text
@@ -52,63 +49,6 @@ FEE_KINDS = ("processor_fee", "refund_fee", "fee")
 PAYOUT_ENTRIES = (EntryKind.PAYOUT_PAID, EntryKind.PAYOUT_FAILED, EntryKind.TRANSFER_REVERSAL)
 # Entries whose shop lines are counted by the entry, not by the lines' kinds.
 BY_ENTRY = (*PAYOUT_ENTRIES, EntryKind.DISPUTE_LOST, EntryKind.ADJUSTMENT)
-
-
-@dataclass(frozen=True)
-class WeekSales:
-    """One week's sales, discounts the shop funded, refunds, and what is left (net sales)."""
-
-    label: str
-    start: date
-    sales: int
-    discounts: int
-    refunds: int
-
-    @property
-    def net(self) -> int:
-        return self.sales - self.discounts - self.refunds
-
-
-def weekly_net_sales(
-    shop_id: UUID, weeks: int = 12, *, now: datetime | None = None
-) -> list[WeekSales]:
-    """Per ISO week, oldest first: sales - shop-funded discounts - refunds (one query)."""
-    periods = week_periods(max(1, min(weeks, MAX_PERIODS)), now=now)
-    inner = (
-        sa.select(
-            bucket(LedgerLine.posted_at, periods).label("bucket"),
-            LedgerLine.kind,
-            LedgerLine.amount,
-        )
-        .where(
-            LedgerLine.shop_id == shop_id,
-            LedgerLine.posted_at >= periods[0].start,
-            LedgerLine.posted_at < periods[-1].end,
-            # Exactly the predicate of ``ix_ledger_lines_shop_id_posted_at_sales`` (covering).
-            LedgerLine.kind.in_(SALES_KINDS),
-        )
-        .subquery()
-    )
-    query = sa.select(
-        inner.c.bucket,
-        sum_if(inner.c.kind == "sale", -inner.c.amount).label("sales"),
-        sum_if(inner.c.kind == "discount_shop", inner.c.amount).label("discounts"),
-        sum_if(inner.c.kind == "refund", inner.c.amount).label("refunds"),
-    ).group_by(inner.c.bucket)
-    found = {row.bucket: row for row in db.session.execute(query)}
-    result = []
-    for index, period in enumerate(periods):
-        row = found.get(index)
-        result.append(
-            WeekSales(
-                label=period.label,
-                start=period.start.date(),
-                sales=int(row.sales) if row else 0,
-                discounts=int(row.discounts) if row else 0,
-                refunds=int(row.refunds) if row else 0,
-            )
-        )
-    return result
 
 
 # ---------------------------------------------------------------- the yearly statement
