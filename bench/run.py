@@ -49,6 +49,7 @@ SMALL_SHOPS = 10
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 TIMEOUT = os.environ.get("BENCH_TIMEOUT", "30s")  # wrk's default (2 s) drops queued requests
+FLOOR = "floor: bare Flask + psycopg, 8 round trips, 25 orders (bench/floor.py)"
 WORKERS = os.environ.get("BENCH_WORKERS", "2")  # gunicorn sync workers, Mall and ceiling alike
 WARM = int(os.environ.get("BENCH_WARM", "100000"))  # URLs requested once before measuring
 HOST = "mall.bench"
@@ -224,7 +225,7 @@ def free_port() -> int:
 
 
 class Server:
-    """A gunicorn (2 sync workers) on 127.0.0.1, in its own process group."""
+    """A gunicorn (``WORKERS`` sync workers) on 127.0.0.1, in its own process group."""
 
     def __init__(self, app: str, env: dict[str, str], name: str) -> None:
         self.port = free_port()
@@ -581,9 +582,24 @@ def orders_rows(wanted: Callable[[str], bool]) -> tuple[list[tuple[str, int, dic
             rows.append(measure(f"orders-{n}", name, server, lines, cookie))
     finally:
         server.stop()
+    if wanted("orders"):
+        rows.append(floor_row(orders.DB, picks.big_id))
     log("orders: in-process profile and EXPLAIN ANALYZE of the list pages")
     profile = orders.profile(picks=picks, names=[name for name, _ in chosen])
     return rows, orders.section(picks, notes, profile)
+
+
+def floor_row(db: str, shop_id: str) -> tuple[str, int, dict, dict]:
+    """The floor of the order list (``bench/floor.py``): bare Flask and psycopg, the same
+    round trips and rows, under the same gunicorn settings."""
+    env = dict(os.environ, BENCH_FLOOR_SHOP=shop_id, BENCH_FLOOR_STATEMENTS="8")
+    env["BENCH_FLOOR_DSN"] = PG.format(role="mall_app", db=db)
+    server = Server("bench.floor:app", env, "floor")
+    try:
+        server.wait("/")
+        return measure("floor", FLOOR, server, ["/"], "")
+    finally:
+        server.stop()
 
 
 def main() -> None:
