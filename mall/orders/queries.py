@@ -214,11 +214,9 @@ def order_detail(order: Order) -> OrderDetail:
     Six queries whatever the number of lines or events: the actors of the
     timeline are read in one query, not one per event.
     """
-    lines = list(
-        db.session.scalars(
-            sa.select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
-        )
-    )
+    # Through the relationship (by position), so the page's sections that read
+    # ``order.lines`` again find them loaded: one query, not two.
+    lines = list(order.lines)
     discounts = list(
         db.session.scalars(
             sa.select(OrderDiscount)
